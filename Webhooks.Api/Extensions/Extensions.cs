@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FastEndpoints;
+using FastEndpoints.Swagger;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+using Webhooks.Api.Auth;
+using Webhooks.Core;
+using Webhooks.Core.Data;
+using Webhooks.Core.Options;
+
+namespace Webhooks.Api.Extensions;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this WebApplicationBuilder builder)
+    {
+        builder.AddWebhooksCore();
+        builder.Services.AddSingleton<ApiTelemetry>();
+
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptions.Validator>();
+
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.TenantUser, p => p.RequireClaim(ApiClaims.TenantIdType))
+            .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner));
+
+        builder.Services.AddMemoryCache();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddFastEndpoints();
+        builder.Services.SwaggerDocument(o =>
+        {
+            o.DocumentSettings = s =>
+            {
+                s.Title = "Webhooks API";
+                s.Version = "v1";
+                s.Description = "Register webhooks, publish events, and follow every delivery and attempt.";
+            };
+            o.EnableJWTBearerAuth = false;
+            o.ShortSchemaNames = true;
+        });
+    }
+
+    public static void UseApplicationPipeline(this WebApplication app)
+    {
+        // Any 4xx without a body (unknown route, 405, …) and any unhandled exception become problem+json.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseFastEndpoints(c =>
+        {
+            c.Errors.UseProblemDetails();
+            c.Serializer.Options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            c.Serializer.Options.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        app.UseSwaggerGen();
+        app.MapScalarApiReference("/reference", o => o.WithOpenApiRoutePattern("/swagger/{documentName}/swagger.json"));
+    }
+
+    /// <summary>Applies EF migrations before the Api takes traffic; the Dispatcher waits for the Api for this reason.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        if (!app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup) return;
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        var logger = app.Services.GetRequiredService<ILogger<WebhooksDbContext>>();
+        logger.LogInformation("Applying database migrations");
+        await db.Database.MigrateAsync();
+        logger.LogInformation("Database migrations applied");
+    }
+}

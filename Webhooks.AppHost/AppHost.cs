@@ -1,0 +1,24 @@
+using Webhooks.AppHost;
+using Webhooks.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var infrastructure = builder.AddWebhooksInfrastructure();
+var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+var secretsKey = builder.AddParameter("secrets-encryption-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
+
+var api = builder.AddProject<Projects.Webhooks_Api>("api")
+    .WithWebhooksInfrastructure(infrastructure)
+    .WithWebhooksSettings(builder.Configuration)
+    .WithEnvironment("Webhooks__AdminApiKey", adminApiKey)
+    .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject<Projects.Webhooks_Dispatcher>("dispatcher")
+    .WithWebhooksInfrastructure(infrastructure)
+    .WithWebhooksSettings(builder.Configuration)
+    .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
+    .WithHttpHealthCheck("/health")
+    .WaitFor(api); // the Api applies the EF migrations
+
+builder.Build().Run();

@@ -1,0 +1,53 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Data;
+using Webhooks.Core.Options;
+using Webhooks.Core.Secrets;
+
+namespace Webhooks.Core;
+
+public static class CoreExtensions
+{
+    public const string DatabaseConnectionName = "webhooksdb";
+    public const string RedisConnectionName = "redis";
+
+    /// <summary>What both services need: Postgres, Redis, validated settings, the clock and secret encryption.</summary>
+    public static IHostApplicationBuilder AddWebhooksCore(this IHostApplicationBuilder builder)
+    {
+        builder.AddNpgsqlDbContext<WebhooksDbContext>(DatabaseConnectionName,
+            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+        builder.AddRedisClient(RedisConnectionName);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SecretProtector>();
+
+        builder.Services.AddSingleton<OptionsValidation>();
+        builder.AddValidatedOptions<DeliveryOptions>(DeliveryOptions.Section);
+        builder.AddValidatedOptions<AlertsOptions>(AlertsOptions.Section);
+        builder.AddValidatedOptions<RetentionOptions>(RetentionOptions.Section);
+        builder.AddValidatedOptions<ReconcilerOptions>(ReconcilerOptions.Section);
+        builder.AddValidatedOptions<EventsOptions>(EventsOptions.Section);
+        builder.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section);
+        builder.AddValidatedOptions<SecretsOptions>(SecretsOptions.Section);
+
+        // Lists bind by appending to an initialized default, so defaults are filled in only when nothing was configured.
+        builder.Services.PostConfigure<DeliveryOptions>(o =>
+        {
+            if (o.RetrySchedule.Length == 0) o.RetrySchedule = DeliveryOptions.DefaultRetrySchedule;
+        });
+        builder.Services.PostConfigure<AlertsOptions>(o =>
+        {
+            if (o.Thresholds.Length == 0) o.Thresholds = AlertsOptions.DefaultThresholds;
+        });
+        return builder;
+    }
+
+    private static void AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section) where T : class
+    {
+        builder.Services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
+        if (typeof(IValidateOptions<T>).IsAssignableFrom(typeof(OptionsValidation)))
+            builder.Services.AddSingleton(sp => (IValidateOptions<T>)(object)sp.GetRequiredService<OptionsValidation>());
+    }
+}

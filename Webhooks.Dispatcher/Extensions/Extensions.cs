@@ -1,0 +1,12 @@
+using Webhooks.Core;
+
+namespace Webhooks.Dispatcher.Extensions;
+
+internal static class Extensions
+{
+    public static void AddDispatcherServices(this WebApplicationBuilder builder)
+    {
+        builder.AddWebhooksCore();
+        builder.Services.AddSingleton<DispatcherTelemetry>();
+    }
+}

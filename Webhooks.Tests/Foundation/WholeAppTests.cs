@@ -1,0 +1,49 @@
+using System.Net;
+using Aspire.Hosting.Testing;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Foundation;
+
+[Collection(AppCollection.Name)]
+public sealed class WholeAppTests(AppFixture fixture)
+{
+    [Fact]
+    public async Task Api_and_dispatcher_answer_health_probes_through_service_discovery()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        foreach (var resource in new[] { "api", "dispatcher" })
+        {
+            using var client = fixture.App.CreateHttpClient(resource);
+            var response = await client.GetAsync("/health", ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(ct));
+        }
+    }
+
+    [Fact]
+    public async Task Api_reads_the_seeded_catalog_from_the_migrated_database()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var anonymous = fixture.CreateApiClient();
+        var unauthorized = await anonymous.GetAsync("/v1/event-types", ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        Assert.Equal("application/problem+json", unauthorized.Content.Headers.ContentType?.MediaType);
+
+        // The admin key is the AppHost's secret parameter, set by the fixture; it may not use tenant routes.
+        using var admin = fixture.CreateApiClient(AppFixture.AdminApiKey);
+        var forbidden = await admin.GetAsync("/v1/event-types", ct);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+    }
+
+    [Fact]
+    public async Task Api_serves_the_openapi_document_and_the_reference_page()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = fixture.CreateApiClient();
+        var document = await client.GetStringAsync("/swagger/v1/swagger.json", ct);
+        Assert.Contains("/v1/event-types", document);
+        var reference = await client.GetAsync("/reference/", ct);
+        Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
+        Assert.Contains("text/html", reference.Content.Headers.ContentType?.ToString());
+    }
+}

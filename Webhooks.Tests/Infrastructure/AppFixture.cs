@@ -1,0 +1,71 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Webhooks.Tests.Infrastructure;
+
+/// <summary>
+/// The whole app as the AppHost runs it (Postgres, Redis, Api, Dispatcher), started once per test collection.
+/// The retry schedule is shrunk through configuration, and the OTLP exporter variables are stripped so that
+/// shutdown does not wait on a dashboard that does not exist in tests.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public const string AdminApiKey = "whole-app-admin-key-0123456789abcdef";
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(
+        [
+            $"--Parameters:admin-api-key={AdminApiKey}",
+            "--Webhooks:Delivery:AllowPrivateNetworks=true",
+            "--Webhooks:Delivery:RetrySchedule:0=00:00:00.200",
+            "--Webhooks:Delivery:RetrySchedule:1=00:00:00.400",
+            "--Webhooks:Delivery:RetrySchedule:2=00:00:00.600",
+            "--Webhooks:Delivery:RetrySchedule:3=00:00:00.800",
+            "--Webhooks:Delivery:RetrySchedule:4=00:00:01",
+            "--Webhooks:Delivery:RequestTimeout=00:00:02",
+            "--Webhooks:Reconciler:Interval=00:00:01",
+        ], TestContext.Current.CancellationToken);
+
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment(context =>
+            {
+                foreach (var key in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP", StringComparison.Ordinal)).ToList())
+                    context.EnvironmentVariables.Remove(key);
+            });
+        }
+
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+        _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TestTimeouts.AppStart);
+        await _app.StartAsync(cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync("dispatcher", cts.Token);
+    }
+
+    /// <summary>A client for the Api resolved through service discovery, authenticated with <paramref name="apiKey"/>.</summary>
+    public HttpClient CreateApiClient(string? apiKey = null)
+    {
+        var client = App.CreateHttpClient("api");
+        if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "Whole app";
+}

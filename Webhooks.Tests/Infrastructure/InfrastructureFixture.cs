@@ -1,0 +1,58 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using StackExchange.Redis;
+using Webhooks.AppHost.Infrastructure;
+using Webhooks.Core.Data;
+
+[assembly: AssemblyFixture(typeof(Webhooks.Tests.Infrastructure.InfrastructureFixture))]
+
+namespace Webhooks.Tests.Infrastructure;
+
+/// <summary>
+/// The fast tier's real Postgres and Redis, started once per test run by the AppHost's own infrastructure code
+/// (containers where a runtime answers, local processes otherwise). Each <see cref="TestStack"/> gets a database
+/// and a Redis database index of its own, so stacks never see each other's deliveries.
+/// </summary>
+public sealed class InfrastructureFixture : IAsyncLifetime
+{
+    private DistributedApplication? _app;
+    private int _nextStack;
+
+    public string PostgresServerConnectionString { get; private set; } = "";
+    public string RedisConnectionString { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        // The real AppHost minus its two projects: the tests run those in-process.
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(TestContext.Current.CancellationToken);
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList()) builder.Resources.Remove(project);
+        _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
+        using var cts = new CancellationTokenSource(TestTimeouts.AppStart);
+        await _app.StartAsync(cts.Token);
+        foreach (var server in builder.Resources.Where(r => r.Name is "postgres" or "redis-server" or "redis" && r is not IResourceWithParent))
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(server.Name, cts.Token);
+        var database = await _app.GetConnectionStringAsync(InfrastructureExtensions.DatabaseName, cts.Token);
+        PostgresServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = null }.ConnectionString;
+        RedisConnectionString = (await _app.GetConnectionStringAsync(InfrastructureExtensions.RedisName, cts.Token))!;
+    }
+
+    /// <summary>A fresh database name and Redis database index (Redis has 16; index 0 is left to the AppHost).</summary>
+    internal (string Database, int RedisDatabase) NextStack()
+    {
+        var n = Interlocked.Increment(ref _nextStack);
+        return ($"webhooks_test_{n}_{Guid.NewGuid().ToString("N")[..8]}", 1 + (n - 1) % 15);
+    }
+
+    internal string DatabaseConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder(PostgresServerConnectionString) { Database = database }.ConnectionString;
+
+    internal string RedisConnectionStringFor(int redisDatabase) => $"{RedisConnectionString},defaultDatabase={redisDatabase}";
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks, then restores and builds the solution. Used by ./run.sh and ./test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Without a container runtime the AppHost runs Postgres and Redis as local processes from Debian's packages.
+if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
+  if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ ! -x /usr/bin/redis-server ]; then
+    echo "setup: no container runtime answers; installing postgresql and redis-server" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql redis-server >/dev/null
+  fi
+fi
+
+dotnet tool restore >/dev/null
+dotnet build Webhooks.sln -nologo -v quiet -clp:ErrorsOnly
