@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
+using Webhooks.Core.Queue;
 using Webhooks.Core.Secrets;
 
 namespace Webhooks.Core;
@@ -22,6 +23,7 @@ public static class CoreExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton<DeliveryQueue>();
 
         builder.Services.AddSingleton<OptionsValidation>();
         builder.AddValidatedOptions<DeliveryOptions>(DeliveryOptions.Section);
