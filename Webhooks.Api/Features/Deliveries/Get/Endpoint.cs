@@ -1,3 +1,4 @@
+using Webhooks.Api.Features.Shared;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
@@ -24,7 +25,7 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Respons
             .FirstOrDefaultAsync(ct);
         if (delivery is null)
         {
-            await Send.NotFoundAsync(ct);
+            await Send.ResultAsync(Problems.NotFound("delivery"));
             return;
         }
         var attempts = await db.DeliveryAttempts.AsNoTracking()

@@ -1,3 +1,4 @@
+using Webhooks.Api.Features.Shared;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
@@ -25,7 +26,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
             .FirstOrDefaultAsync(ct);
         if (found is null)
         {
-            await Send.NotFoundAsync(ct);
+            await Send.ResultAsync(Problems.NotFound("delivery"));
             return;
         }
         if (!found.Active || found.DeletedAt is not null)

@@ -1,3 +1,4 @@
+using Webhooks.Api.Features.Shared;
 using System.Text.Json;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +32,7 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Respons
             .FirstOrDefaultAsync(ct);
         if (found is null)
         {
-            await Send.NotFoundAsync(ct);
+            await Send.ResultAsync(Problems.NotFound("event"));
             return;
         }
         using var data = JsonDocument.Parse(found.Payload);

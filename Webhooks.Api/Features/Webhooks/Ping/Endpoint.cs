@@ -1,3 +1,4 @@
+using Webhooks.Api.Features.Shared;
 using System.Diagnostics;
 using System.Text.Json;
 using FastEndpoints;
@@ -28,7 +29,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimePr
             .FirstOrDefaultAsync(ct);
         if (webhook is null)
         {
-            await Send.NotFoundAsync(ct);
+            await Send.ResultAsync(Problems.NotFound("webhook"));
             return;
         }
         if (!webhook.Active)

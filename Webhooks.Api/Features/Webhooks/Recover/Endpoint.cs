@@ -1,3 +1,4 @@
+using Webhooks.Api.Features.Shared;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
@@ -29,7 +30,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, Ti
             .FirstOrDefaultAsync(ct);
         if (webhook is null)
         {
-            await Send.NotFoundAsync(ct);
+            await Send.ResultAsync(Problems.NotFound("webhook"));
             return;
         }
         if (!webhook.Active)
