@@ -58,6 +58,53 @@ public sealed class AppFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Runs a dashboard command (<c>resource-stop</c>, <c>resource-start</c>, <c>resource-restart</c>) on a resource.</summary>
+    public async Task CommandAsync(string resource, string command)
+    {
+        var result = await App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(resource, command, TestContext.Current.CancellationToken);
+        if (!result.Success) throw new InvalidOperationException($"{command} on {resource} failed: {result.Message}");
+    }
+
+    /// <summary>The OS process id of a running project or executable resource.</summary>
+    public async Task<int> ProcessIdAsync(string resource)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TestTimeouts.Condition);
+        var running = await App.ResourceNotifications.WaitForResourceAsync(resource,
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Properties.Any(p => p.Name == "executable.pid" && p.Value is not null),
+            cts.Token);
+        return Convert.ToInt32(running.Snapshot.Properties.First(p => p.Name == "executable.pid").Value);
+    }
+
+    /// <summary>kill -9: the process gets no chance to finish what it was doing.</summary>
+    public async Task KillAsync(string resource)
+    {
+        var pid = await ProcessIdAsync(resource);
+        System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: false);
+        await Eventually.True(() => Task.FromResult(!IsAlive(pid)), $"{resource} (pid {pid}) to die");
+    }
+
+    public async Task WaitHealthyAsync(string resource)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TestTimeouts.AppStart);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, cts.Token);
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();
@@ -68,4 +115,11 @@ public sealed class AppFixture : IAsyncLifetime
 public sealed class AppCollection : ICollectionFixture<AppFixture>
 {
     public const string Name = "Whole app";
+}
+
+/// <summary>A whole app of its own for tests that kill and restart its processes.</summary>
+[CollectionDefinition(Name)]
+public sealed class FaultsCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "Faults";
 }
