@@ -30,8 +30,11 @@ internal static class FailureAlerts
             : $"Disabled after {count} consecutive failures; last: {LastCause(statusCode, error)}",
         MaxReasonLength);
 
-    public static string DisabledMessage(string url, string reason) =>
-        $"Webhook {url} was disabled. {reason}. Its queued deliveries were stopped; fix the endpoint, then re-enable the webhook.";
+    public static string DisabledMessage(string url, int count, int? statusCode, string? error) =>
+        (statusCode == GoneStatusCode
+            ? $"Webhook {url} was disabled because the endpoint answered HTTP 410 Gone."
+            : $"Webhook {url} was disabled after {count} consecutive failures (last: {Shorten(LastCause(statusCode, error), 200)}).")
+        + " Its queued deliveries were stopped; fix the endpoint, then re-enable the webhook.";
 
     public static string Details(FailureContext failure, int count, string? reason) => JsonSerializer.Serialize(
         new DetailsJson(count, failure.StatusCode, failure.Error is null ? null : Shorten(failure.Error, MaxErrorInDetails),

@@ -70,7 +70,7 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
         var reason = FailureAlerts.DisabledReason(count, statusCode, error);
         var ended = await DisableAsync(db, webhookId, reason, now, ct);
         sent += await NotifyAsync(db, webhook.TenantId, recipients, webhookId, NotificationKinds.WebhookDisabled,
-            FailureAlerts.DisabledMessage(webhook.Url, reason), FailureAlerts.Details(failure, count, reason),
+            FailureAlerts.DisabledMessage(webhook.Url, count, statusCode, error), FailureAlerts.Details(failure, count, reason),
             FailureAlerts.DisabledKey(streak, count), now, ct);
         LogDisabled(webhookId, webhook.Url, reason, ended);
         return new FailureOutcome(count, true) { ThresholdsCrossed = crossed, NotificationsSent = sent, DeliveriesEnded = ended };

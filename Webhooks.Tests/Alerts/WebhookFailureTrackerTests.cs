@@ -55,7 +55,8 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
 
         const string reason = "Disabled after 10 consecutive failures; last: HTTP 500";
         var disabled = notifications.First(n => n.UserId == member.UserId && n.Kind == NotificationKinds.WebhookDisabled);
-        Assert.Contains($"Webhook {Failures.Url} was disabled. {reason}.", disabled.Message);
+        Assert.Equal($"Webhook {Failures.Url} was disabled after 10 consecutive failures (last: HTTP 500). Its queued deliveries " +
+            "were stopped; fix the endpoint, then re-enable the webhook.", disabled.Message);
         Assert.Equal(reason, JsonDocument.Parse(disabled.Details).RootElement.GetProperty("reason").GetString());
 
         var row = await Failures.WebhookAsync(stack, webhook.WebhookId);
@@ -96,6 +97,26 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
         Assert.Equal("Connection refused", details.GetProperty("lastError").GetString());
         Assert.Equal("Disabled after 10 consecutive failures; last: Connection refused",
             (await Failures.WebhookAsync(stack, webhook.WebhookId)).DisabledReason);
+    }
+
+    [Fact]
+    public async Task Thresholds_and_the_disable_point_come_from_settings()
+    {
+        await using var stack = await TestStack.StartAsync(infrastructure, new Dictionary<string, string?>
+        {
+            ["Webhooks:Alerts:Thresholds:0"] = "2",
+            ["Webhooks:Alerts:DisableAfter"] = "4",
+        }, withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, Failures.Url, ["sale.created"]);
+
+        var outcomes = new List<Core.Alerts.FailureOutcome>();
+        for (var i = 1; i <= 4; i++) outcomes.Add(await Failures.RecordAsync(stack, webhook.WebhookId));
+
+        Assert.Equal([false, false, false, true], outcomes.Select(o => o.Disabled));
+        Assert.Equal(["webhook.failing@2", "webhook.disabled@4"],
+            Failures.Summary(await Failures.NotificationsAsync(stack, webhook.WebhookId), tenant.OwnerUserId));
+        Assert.Equal("Disabled after 4 consecutive failures; last: HTTP 500", (await Failures.WebhookAsync(stack, webhook.WebhookId)).DisabledReason);
     }
 
     [Fact]
@@ -169,6 +190,7 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
         Assert.Equal("Disabled because the endpoint answered HTTP 410 Gone", row.DisabledReason);
         var notification = Assert.Single(await Failures.NotificationsAsync(stack, webhook.WebhookId));
         Assert.Equal(NotificationKinds.WebhookDisabled, notification.Kind);
+        Assert.StartsWith($"Webhook {Failures.Url} was disabled because the endpoint answered HTTP 410 Gone.", notification.Message);
         Assert.Equal(tenant.OwnerUserId, notification.UserId);
 
         Assert.False((await Failures.RecordAsync(stack, webhook.WebhookId, 410)).Disabled);
