@@ -7,6 +7,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Features.Events;
+using Webhooks.Api.Http;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
@@ -31,6 +33,10 @@ internal static class Extensions
             .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner));
 
         builder.Services.AddMemoryCache();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddScoped<EventPublisher>();
+        builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(o =>
@@ -51,6 +57,7 @@ internal static class Extensions
         // Any 4xx without a body (unknown route, 405, …) and any unhandled exception become problem+json.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<RequestSizeLimits>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseFastEndpoints(c =>

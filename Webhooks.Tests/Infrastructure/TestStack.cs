@@ -56,6 +56,8 @@ public sealed class TestStack : IAsyncDisposable
     public IServiceProvider ApiServices => _api!.Services;
     public IServiceProvider DispatcherServices => _dispatcher?.Services ?? throw new InvalidOperationException("No Dispatcher in this stack.");
     public IDatabase Redis => _redis!.GetDatabase(RedisDatabase);
+    /// <summary>A connection whose default database is this stack's, e.g. to build a <c>DeliveryQueue</c>.</summary>
+    public IConnectionMultiplexer RedisMultiplexer => _redis!;
     public IServer RedisServer => _redis!.GetServers()[0];
 
     /// <summary>An Api client with no credentials.</summary>

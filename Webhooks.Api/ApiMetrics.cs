@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+
+namespace Webhooks.Api;
+
+/// <summary>The Api's instruments, on the <see cref="ApiTelemetry.Name"/> meter.</summary>
+public sealed class ApiMetrics
+{
+    private readonly Counter<long> _eventsPublished;
+    private readonly Counter<long> _deliveriesCreated;
+    private readonly Histogram<double> _publishDuration;
+
+    public ApiMetrics(ApiTelemetry telemetry)
+    {
+        _eventsPublished = telemetry.Meter.CreateCounter<long>("webhooks.events.published", "{event}",
+            "Events accepted (idempotent repeats not counted).");
+        _deliveriesCreated = telemetry.Meter.CreateCounter<long>("webhooks.deliveries.created", "{delivery}",
+            "Deliveries created by publishing, one per event and subscribed webhook.");
+        _publishDuration = telemetry.Meter.CreateHistogram<double>("webhooks.publish.duration", "ms",
+            "Time to accept a publish request: validate, write event and deliveries, schedule.");
+    }
+
+    public void Published(string eventType, int deliveries)
+    {
+        _eventsPublished.Add(1, new KeyValuePair<string, object?>("event.type", eventType));
+        _deliveriesCreated.Add(deliveries, new KeyValuePair<string, object?>("event.type", eventType));
+    }
+
+    public void PublishDuration(double milliseconds, bool batch) =>
+        _publishDuration.Record(milliseconds, new KeyValuePair<string, object?>("batch", batch));
+}

@@ -1,0 +1,6 @@
+namespace Webhooks.Api.Features.Deliveries.Get;
+
+internal sealed class Request
+{
+    public Guid Id { get; init; }
+}

@@ -1,0 +1,31 @@
+using FastEndpoints;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Api.Auth;
+using Webhooks.Api.Features.Shared;
+using Webhooks.Core.Data;
+
+namespace Webhooks.Api.Features.Deliveries.List;
+
+internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Page<DeliveryResponse>>
+{
+    public override void Configure()
+    {
+        Get("/v1/deliveries");
+        Policies(Auth.Policies.TenantUser);
+        Description(b => b.ProducesProblemDetails(400));
+        Summary(s => s.Summary = "Deliveries of the caller's tenant, newest first, filtered by webhookId, eventId, status and since.");
+    }
+
+    public override async Task HandleAsync(Request req, CancellationToken ct)
+    {
+        var tenantId = User.TenantId();
+        var query = db.Deliveries.AsNoTracking().Where(d => d.TenantId == tenantId);
+        if (req.WebhookId is { } webhookId) query = query.Where(d => d.WebhookId == webhookId);
+        if (req.EventId is { } eventId) query = query.Where(d => d.EventId == eventId);
+        if (req.ParsedStatus is { } status) query = query.Where(d => d.Status == status);
+        if (req.Since is { } since) query = query.Where(d => d.CreatedAt >= since);
+
+        var rows = await query.PageByIdDescending(req, d => d.Id).Select(DeliveryResponse.Projection).ToListAsync(ct);
+        await Send.OkAsync(PageCursor.ToPage(rows, req.Take, d => d.Id, d => d), ct);
+    }
+}

@@ -1,0 +1,28 @@
+using FastEndpoints;
+using FluentValidation;
+using Webhooks.Api.Features.Shared;
+using Webhooks.Core.Data.Entities;
+
+namespace Webhooks.Api.Features.Deliveries.List;
+
+internal sealed class Request : PageRequest
+{
+    [QueryParam] public Guid? WebhookId { get; init; }
+    [QueryParam] public Guid? EventId { get; init; }
+    /// <summary>pending, retrying, success or failed.</summary>
+    [QueryParam] public string? Status { get; init; }
+    /// <summary>Only deliveries created at or after this time (ISO-8601).</summary>
+    [QueryParam] public DateTimeOffset? Since { get; init; }
+
+    public DeliveryStatus? ParsedStatus => Status is null ? null : Enum.Parse<DeliveryStatus>(Status, ignoreCase: true);
+
+    internal sealed class Validator : PageRequestValidator<Request>
+    {
+        public Validator()
+        {
+            RuleFor(r => r.Status)
+                .Must(s => s is null || (Enum.TryParse<DeliveryStatus>(s, ignoreCase: true, out _) && !int.TryParse(s, out _)))
+                .WithMessage("status must be one of pending, retrying, success, failed.");
+        }
+    }
+}

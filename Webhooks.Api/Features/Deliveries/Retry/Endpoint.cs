@@ -1,0 +1,42 @@
+using Webhooks.Api.Features.Shared;
+using FastEndpoints;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Api.Auth;
+using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
+
+namespace Webhooks.Api.Features.Deliveries.Retry;
+
+internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : Endpoint<Request, Response>
+{
+    public override void Configure()
+    {
+        Post("/v1/deliveries/{id:guid}/retry");
+        Policies(Auth.Policies.TenantUser);
+        Description(b => b.Produces<Response>(202).ProducesProblemDetails(404).ProducesProblemDetails(409));
+        Summary(s => s.Summary = "Queue one more attempt of a delivery now, whatever its status.");
+    }
+
+    public override async Task HandleAsync(Request req, CancellationToken ct)
+    {
+        var tenantId = User.TenantId();
+        var found = await db.Deliveries.AsNoTracking()
+            .Where(d => d.Id == req.Id && d.TenantId == tenantId)
+            .Select(d => new { d.Status, d.Webhook!.Active, d.Webhook.DeletedAt })
+            .FirstOrDefaultAsync(ct);
+        if (found is null)
+        {
+            await Send.ResultAsync(Problems.NotFound("delivery"));
+            return;
+        }
+        if (!found.Active || found.DeletedAt is not null)
+        {
+            AddError("id", "The delivery's webhook is disabled or deleted; re-enable it (PATCH active:true) before retrying.");
+            await Send.ErrorsAsync(409, ct);
+            return;
+        }
+        var dueAt = await requeue.RequeueAsync([req.Id], ct);
+        var status = found.Status == DeliveryStatus.Pending ? DeliveryStatus.Pending : DeliveryStatus.Retrying;
+        await Send.ResponseAsync(new Response(req.Id, status, dueAt), 202, ct);
+    }
+}

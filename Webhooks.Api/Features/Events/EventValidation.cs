@@ -1,0 +1,23 @@
+using System.Text.Json;
+using FluentValidation;
+using Webhooks.Core.Data;
+
+namespace Webhooks.Api.Features.Events;
+
+/// <summary>Rules every published event follows, whether alone or in a batch.</summary>
+internal static class EventValidation
+{
+    public const int MaxIdempotencyKeyLength = 255;
+
+    public static IRuleBuilderOptions<T, string?> MustBePublishableType<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.NotEmpty().WithMessage("type is required.")
+            .Must(t => t is null || (EventCatalog.Contains(t) && t != EventCatalog.Ping))
+            .WithMessage(t => "type must be one of the event catalog (GET /v1/event-types); webhook.ping is sent only by the ping route.");
+
+    public static IRuleBuilderOptions<T, JsonElement> MustBeJsonObject<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Must(d => d.ValueKind == JsonValueKind.Object).WithMessage("data must be a JSON object.");
+
+    public static IRuleBuilderOptions<T, string?> MustBeIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(k => k is null || (k.Length is > 0 and <= MaxIdempotencyKeyLength && !k.Any(char.IsControl)))
+            .WithMessage($"idempotency key must be 1 to {MaxIdempotencyKeyLength} printable characters.");
+}

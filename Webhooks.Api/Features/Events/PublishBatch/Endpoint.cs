@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using FastEndpoints;
+using Microsoft.Extensions.Options;
+using Webhooks.Api.Auth;
+using Webhooks.Core.Options;
+
+namespace Webhooks.Api.Features.Events.PublishBatch;
+
+internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
+{
+    public override void Configure()
+    {
+        Post("/v1/events/batch");
+        Policies(Auth.Policies.TenantUser);
+        Description(b => b.Produces<Response>(202).ProducesProblemDetails(400).ProducesProblemDetails(413));
+        Summary(s =>
+        {
+            s.Summary = "Publish up to 1000 events in one request and one transaction.";
+            s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
+        });
+    }
+
+    public override async Task HandleAsync(Request req, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < req.Events!.Count; i++)
+        {
+            if (PayloadSize.Exceeds(req.Events[i].Data, options.Value.MaxPayloadBytes))
+            {
+                await PayloadSize.RejectAsync(HttpContext, $"events[{i}].data", options.Value.MaxPayloadBytes, ct);
+                return;
+            }
+        }
+        var published = await publisher.PublishAsync(User.TenantId(),
+            req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
+        await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);
+        metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: true);
+    }
+}

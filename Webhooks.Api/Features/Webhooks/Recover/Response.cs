@@ -1,0 +1,3 @@
+namespace Webhooks.Api.Features.Webhooks.Recover;
+
+internal sealed record Response(int Requeued);

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Webhooks.Api.Http;
+
+/// <summary>
+/// Maps exceptions to problem+json: a client's broken request (body too large, aborted, unreadable) keeps its 4xx;
+/// an unreachable database or Redis is 503 with Retry-After, so clients retry instead of treating it as a bug.
+/// Anything else falls through to the default 500.
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        var (status, title) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request"),
+            _ when IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable"),
+            _ => (0, ""),
+        };
+        if (status == 0) return false;
+        if (status == 503)
+        {
+            logger.LogWarning(exception, "A dependency is unavailable; answering 503");
+            context.Response.Headers.RetryAfter = "5";
+        }
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = status,
+                Title = title,
+                Detail = status == 503 ? "The database or queue is unreachable; try again shortly." : exception.Message,
+            },
+        });
+    }
+
+    private static bool IsUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or StackExchange.Redis.RedisConnectionException or System.Net.Sockets.SocketException)
+                return true;
+            if (e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" }) return true; // shutdown, too many connections
+        }
+        return false;
+    }
+}
