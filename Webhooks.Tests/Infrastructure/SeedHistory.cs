@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Tests.Infrastructure;
@@ -40,17 +39,14 @@ internal static class SeedHistory
             CreatedAt = createdAt,
             CompletedAt = live ? null : completedAt ?? createdAt,
         };
+        for (var n = 1; n <= attempts; n++)
+            delivery.Attempts.Add(new DeliveryAttempt
+            {
+                Id = Guid.CreateVersion7(createdAt), Number = n, StartedAt = createdAt, DurationMs = 5,
+                ResponseStatus = status == DeliveryStatus.Success && n == attempts ? 200 : 500,
+            });
         db.Deliveries.Add(delivery);
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-        // Raw SQL: the model's Dictionary-typed jsonb header columns need Npgsql's dynamic JSON, which this context lacks.
-        for (var n = 1; n <= attempts; n++)
-        {
-            int? responseStatus = status == DeliveryStatus.Success && n == attempts ? 200 : 500;
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO delivery_attempts (id, delivery_id, number, started_at, duration_ms, request_headers, response_status)
-                VALUES ({Guid.CreateVersion7(createdAt)}, {delivery.Id}, {n}, {createdAt}, 5, jsonb_build_object(), {responseStatus})
-                """, TestContext.Current.CancellationToken);
-        }
         return delivery.Id;
     }
 

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Features.Shared;
 using Webhooks.Core.Data;
 
 namespace Webhooks.Api.Features.Notifications.MarkRead;
@@ -29,10 +30,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
         // Someone else's notification is indistinguishable from a missing one: both update no row.
         var found = await db.Notifications.Where(n => n.Id == req.Id && n.UserId == userId && n.TenantId == tenantId)
             .ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, n => n.ReadAt ?? now), ct);
-        // An explicit problem: Send.NotFoundAsync starts an empty response, which the status-code-pages fallback cannot fill.
-        if (found == 0)
-            await Send.ResultAsync(TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found",
-                detail: $"No notification {req.Id} belongs to you."));
+        if (found == 0) await Send.ResultAsync(Problems.NotFound("notification"));
         else await Send.NoContentAsync(ct);
     }
 }
