@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Alerts;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
@@ -24,6 +25,7 @@ public static class CoreExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<WebhookFailureTracker>();
 
         builder.Services.AddSingleton<OptionsValidation>();
         builder.AddValidatedOptions<DeliveryOptions>(DeliveryOptions.Section);

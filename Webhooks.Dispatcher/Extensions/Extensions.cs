@@ -1,4 +1,5 @@
 using Webhooks.Core;
+using Webhooks.Dispatcher.Retention;
 
 namespace Webhooks.Dispatcher.Extensions;
 
@@ -8,5 +9,6 @@ internal static class Extensions
     {
         builder.AddWebhooksCore();
         builder.Services.AddSingleton<DispatcherTelemetry>();
+        builder.Services.AddRetention();
     }
 }

@@ -17,6 +17,9 @@ public sealed class Webhook
     public int ConsecutiveFailures { get; set; }
     public DateTimeOffset? LastSuccessAt { get; set; }
     public DateTimeOffset? LastFailureAt { get; set; }
+    /// <summary>Names the current run of consecutive failures; a new one (UUIDv7) starts at the first failure after a
+    /// success or a re-enable. Failure alerts dedupe per streak, so a new streak alerts again at each threshold.</summary>
+    public Guid? FailureStreakId { get; set; }
     public DateTimeOffset? DisabledAt { get; set; }
     public string? DisabledReason { get; set; }
     public Guid CreatedByUserId { get; set; }

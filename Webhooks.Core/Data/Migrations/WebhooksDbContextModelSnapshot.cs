@@ -502,6 +502,10 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("events");
 
+                    b.Property<Guid?>("FailureStreakId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("failure_streak_id");
+
                     b.Property<DateTimeOffset?>("LastFailureAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_failure_at");

@@ -1,0 +1,7 @@
+namespace Webhooks.Api.Features.Notifications.MarkRead;
+
+internal sealed class Request
+{
+    /// <summary>The notification's id (route).</summary>
+    public Guid Id { get; init; }
+}
