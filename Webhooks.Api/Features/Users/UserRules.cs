@@ -1,0 +1,33 @@
+using System.Net.Mail;
+using FluentValidation;
+
+namespace Webhooks.Api.Features.Users;
+
+/// <summary>Field rules shared by every request that names a user (a tenant's owner, a new member).</summary>
+internal static class UserRules
+{
+    public const int MaxEmailLength = 320;
+    public const int MaxNameLength = 200;
+
+    public static IRuleBuilderOptions<T, string?> UserEmail<T>(this IRuleBuilderInitial<T, string?> rule) =>
+        rule.Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("email is required.")
+            .MaximumLength(MaxEmailLength).WithMessage($"email must be at most {MaxEmailLength} characters.")
+            .Must(IsPlainAddress).WithMessage("email must be a valid e-mail address, such as jane@example.com.");
+
+    public static IRuleBuilderOptions<T, string?> UserName<T>(this IRuleBuilderInitial<T, string?> rule) =>
+        rule.Cascade(CascadeMode.Stop)
+            .NotEmpty().WithMessage("name is required and may not be blank.")
+            .MaximumLength(MaxNameLength).WithMessage($"name must be at most {MaxNameLength} characters.");
+
+    /// <summary>E-mail is compared case-insensitively in practice, so it is stored lower-case and trimmed; a
+    /// duplicate differing only in case is still a duplicate.</summary>
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    // A bare address only: MailAddress alone also accepts display names ("Jane <jane@example.com>") and comments.
+    private static bool IsPlainAddress(string? email)
+    {
+        var trimmed = email?.Trim();
+        return MailAddress.TryCreate(trimmed, out var address) && address.Address == trimmed && address.Host.Length > 0;
+    }
+}
