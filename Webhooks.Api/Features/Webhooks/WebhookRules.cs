@@ -11,12 +11,13 @@ internal static class WebhookRules
     public const int MaxUrlLength = 2048;
     public const int MaxDescriptionLength = 500;
 
-    public static IRuleBuilderOptions<T, string?> WebhookUrl<T>(this IRuleBuilderInitial<T, string?> rule, bool allowPrivateNetworks) =>
+    /// <param name="allowPrivateNetworks">Webhooks:Delivery:AllowPrivateNetworks, read when a request is validated.</param>
+    public static IRuleBuilderOptions<T, string?> WebhookUrl<T>(this IRuleBuilderInitial<T, string?> rule, Func<bool> allowPrivateNetworks) =>
         rule.Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("url is required.")
             .MaximumLength(MaxUrlLength).WithMessage($"url must be at most {MaxUrlLength} characters.")
-            .Must(url => UrlProblem(url!, allowPrivateNetworks) is null)
-            .WithMessage((_, url) => UrlProblem(url!, allowPrivateNetworks));
+            .Must(url => UrlProblem(url!, allowPrivateNetworks()) is null)
+            .WithMessage((_, url) => UrlProblem(url!, allowPrivateNetworks()));
 
     /// <summary>At least one type, no repeats, each from the catalog; a bad entry is named by its index (<c>events[1]</c>).</summary>
     public static IRuleBuilderOptionsConditions<T, string[]?> WebhookEvents<T>(this IRuleBuilderInitial<T, string[]?> rule) =>

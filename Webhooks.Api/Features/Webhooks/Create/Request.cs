@@ -19,9 +19,12 @@ internal sealed class Request
 
 internal sealed class Validator : Validator<Request>
 {
-    public Validator(IOptions<DeliveryOptions> delivery)
+    public Validator()
     {
-        RuleFor(r => r.Url).WebhookUrl(delivery.Value.AllowPrivateNetworks);
+        // Resolved per request, not injected: FastEndpoints keeps one validator per process, shared by every host in
+        // it (several test hosts with different settings, say), while Resolve reads the current request's services.
+        var allowPrivateNetworks = () => Resolve<IOptions<DeliveryOptions>>().Value.AllowPrivateNetworks;
+        RuleFor(r => r.Url).WebhookUrl(allowPrivateNetworks);
         RuleFor(r => r.Events).WebhookEvents();
         RuleFor(r => r.Description).WebhookDescription();
     }

@@ -38,9 +38,12 @@ internal sealed class Request
 
 internal sealed class Validator : Validator<Request>
 {
-    public Validator(IOptions<DeliveryOptions> delivery)
+    public Validator()
     {
-        RuleFor(r => r.Url).WebhookUrl(delivery.Value.AllowPrivateNetworks).When(r => r.HasUrl);
+        // Resolved per request, not injected: FastEndpoints keeps one validator per process, shared by every host in
+        // it (several test hosts with different settings, say), while Resolve reads the current request's services.
+        var allowPrivateNetworks = () => Resolve<IOptions<DeliveryOptions>>().Value.AllowPrivateNetworks;
+        RuleFor(r => r.Url).WebhookUrl(allowPrivateNetworks).When(r => r.HasUrl);
         RuleFor(r => r.Events).WebhookEvents().When(r => r.HasEvents);
         RuleFor(r => r.Description).WebhookDescription().When(r => r.HasDescription);
         RuleFor(r => r.Active).NotNull().WithMessage("active must be true or false; leave it out to keep it as it is.")
