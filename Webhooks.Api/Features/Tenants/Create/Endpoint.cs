@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Features.Shared;
-using Webhooks.Api.Features.Users;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 
@@ -29,7 +28,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
         var owner = new User
         {
             Id = Guid.CreateVersion7(now), TenantId = tenant.Id,
-            Email = UserRules.NormalizeEmail(req.Owner!.Email!), Name = req.Owner.Name!.Trim(), CreatedAt = now,
+            Email = FieldRules.NormalizeEmail(req.Owner!.Email!), Name = req.Owner.Name!.Trim(), CreatedAt = now,
         };
         string apiKey = "";
 

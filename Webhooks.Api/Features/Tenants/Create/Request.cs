@@ -1,6 +1,6 @@
 using FastEndpoints;
 using FluentValidation;
-using Webhooks.Api.Features.Users;
+using Webhooks.Api.Features.Shared;
 
 namespace Webhooks.Api.Features.Tenants.Create;
 
@@ -23,10 +23,10 @@ internal sealed class Validator : Validator<Request>
 {
     public Validator()
     {
-        RuleFor(r => r.Name).UserName();
+        RuleFor(r => r.Name).DisplayName();
         RuleFor(r => r.Owner).NotNull().WithMessage("owner is required: {\"email\": …, \"name\": …}.");
         // Nested names are spelled out: the error naming would otherwise camel-case only the first segment (owner.Email).
-        RuleFor(r => r.Owner!.Email).UserEmail().OverridePropertyName("owner.email").When(r => r.Owner is not null);
-        RuleFor(r => r.Owner!.Name).UserName().OverridePropertyName("owner.name").When(r => r.Owner is not null);
+        RuleFor(r => r.Owner!.Email).Email().OverridePropertyName("owner.email").When(r => r.Owner is not null);
+        RuleFor(r => r.Owner!.Name).DisplayName().OverridePropertyName("owner.name").When(r => r.Owner is not null);
     }
 }

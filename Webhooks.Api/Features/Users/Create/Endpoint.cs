@@ -28,7 +28,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var tenantId = User.TenantId();
-        var email = UserRules.NormalizeEmail(req.Email!);
+        var email = FieldRules.NormalizeEmail(req.Email!);
         if (await db.Users.AnyAsync(u => u.TenantId == tenantId && u.Email == email, ct))
             ThrowError(r => r.Email, DuplicateEmail, StatusCodes.Status409Conflict);
 

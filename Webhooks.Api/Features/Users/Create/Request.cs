@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Webhooks.Api.Features.Shared;
 
 namespace Webhooks.Api.Features.Users.Create;
 
@@ -15,7 +16,7 @@ internal sealed class Validator : Validator<Request>
 {
     public Validator()
     {
-        RuleFor(r => r.Email).UserEmail();
-        RuleFor(r => r.Name).UserName();
+        RuleFor(r => r.Email).Email();
+        RuleFor(r => r.Name).DisplayName();
     }
 }

@@ -1,21 +1,21 @@
 using System.Net.Mail;
 using FluentValidation;
 
-namespace Webhooks.Api.Features.Users;
+namespace Webhooks.Api.Features.Shared;
 
-/// <summary>Field rules shared by every request that names a user (a tenant's owner, a new member).</summary>
-internal static class UserRules
+/// <summary>Rules for the people-facing fields of tenants and users.</summary>
+internal static class FieldRules
 {
     public const int MaxEmailLength = 320;
     public const int MaxNameLength = 200;
 
-    public static IRuleBuilderOptions<T, string?> UserEmail<T>(this IRuleBuilderInitial<T, string?> rule) =>
+    public static IRuleBuilderOptions<T, string?> Email<T>(this IRuleBuilderInitial<T, string?> rule) =>
         rule.Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("email is required.")
             .MaximumLength(MaxEmailLength).WithMessage($"email must be at most {MaxEmailLength} characters.")
             .Must(IsPlainAddress).WithMessage("email must be a valid e-mail address, such as jane@example.com.");
 
-    public static IRuleBuilderOptions<T, string?> UserName<T>(this IRuleBuilderInitial<T, string?> rule) =>
+    public static IRuleBuilderOptions<T, string?> DisplayName<T>(this IRuleBuilderInitial<T, string?> rule) =>
         rule.Cascade(CascadeMode.Stop)
             .NotEmpty().WithMessage("name is required and may not be blank.")
             .MaximumLength(MaxNameLength).WithMessage($"name must be at most {MaxNameLength} characters.");
