@@ -19,7 +19,11 @@ public static class CoreExtensions
     public static IHostApplicationBuilder AddWebhooksCore(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDbContext<WebhooksDbContext>(DatabaseConnectionName,
-            configureDbContextOptions: options => options.UseSnakeCaseNamingConvention());
+            // No EF retry strategy: with Postgres down the Api should answer 503 at once (not after ~30 s of
+            // retries), and the Dispatcher already survives failures through leases, the reaper and the reconciler.
+            // It would also forbid the explicit transactions publishing and recording use.
+            settings => settings.DisableRetry = true,
+            options => options.UseSnakeCaseNamingConvention());
         builder.AddRedisClient(RedisConnectionName);
 
         builder.Services.AddSingleton(TimeProvider.System);

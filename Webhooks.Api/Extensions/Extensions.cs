@@ -46,7 +46,9 @@ internal static class Extensions
                 s.Title = "Webhooks API";
                 s.Version = "v1";
                 s.Description = "Register webhooks, publish events, and follow every delivery and attempt.";
+                s.SchemaSettings.SchemaNameGenerator = new FeatureSchemaNameGenerator();
             };
+            o.AutoTagPathSegmentIndex = 2; // tag by resource (/v1/webhooks → Webhooks), not by the version segment
             o.EnableJWTBearerAuth = false;
             o.ShortSchemaNames = true;
         });
@@ -60,6 +62,7 @@ internal static class Extensions
         app.UseMiddleware<RequestSizeLimits>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseContentTypeProblem();
         app.UseFastEndpoints(c =>
         {
             c.Errors.UseProblemDetails();

@@ -16,6 +16,9 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         var (status, title) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request"),
+            // A value validation let through that Postgres cannot store (NUL, bad encoding): the client's input, not our bug.
+            Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: PostgresException { SqlState: "22021" or "22P05" } }
+                or PostgresException { SqlState: "22021" or "22P05" } => (StatusCodes.Status400BadRequest, "Bad request"),
             _ when IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable"),
             _ => (0, ""),
         };
@@ -34,7 +37,12 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             {
                 Status = status,
                 Title = title,
-                Detail = status == 503 ? "The database or queue is unreachable; try again shortly." : exception.Message,
+                Detail = status switch
+                {
+                    503 => "The database or queue is unreachable; try again shortly.",
+                    400 when exception is not BadHttpRequestException => "A value in the request cannot be stored (for example a NUL character).",
+                    _ => exception.Message,
+                },
             },
         });
     }

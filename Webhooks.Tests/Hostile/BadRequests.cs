@@ -30,6 +30,7 @@ public static class BadRequests
                      ("comment", """{/* x */"type":"sale.created","data":{}}"""), ("NaN", """{"type":"sale.created","data":{"a":NaN}}"""),
                      ("lone surrogate", """{"type":"\uD800","data":{}}"""), ("deep nesting", new string('[', 5000) + new string(']', 5000)),
                      ("control characters", "{\"type\":\"sale\u0001created\",\"data\":{}}"),
+                     ("NUL inside data", """{"type":"sale.created","data":{"a":"x\u0000y"},"name":"a\u0000b","url":"https://x.example/\u0000","email":"a\u0000@example.com"}"""),
                  })
         {
             yield return (label, new StringContent(text, Encoding.UTF8, "application/json"));

@@ -15,7 +15,10 @@ internal static class EventValidation
             .WithMessage(t => "type must be one of the event catalog (GET /v1/event-types); webhook.ping is sent only by the ping route.");
 
     public static IRuleBuilderOptions<T, JsonElement> MustBeJsonObject<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(d => d.ValueKind == JsonValueKind.Object).WithMessage("data must be a JSON object.");
+        rule.Must(d => d.ValueKind == JsonValueKind.Object).WithMessage("data must be a JSON object.")
+            // Postgres jsonb cannot store the NUL character; refused here rather than failing at insert.
+            .Must(d => d.ValueKind != JsonValueKind.Object || !d.GetRawText().Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+            .WithMessage("data may not contain the NUL character (\\u0000).");
 
     public static IRuleBuilderOptions<T, string?> MustBeIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(k => k is null || (k.Length is > 0 and <= MaxIdempotencyKeyLength && !k.Any(char.IsControl)))

@@ -11,10 +11,15 @@ internal static class QueryableExtensions
     {
         if (page.After is { } after)
         {
-            // id.CompareTo(after) < 0, which EF translates to "id < @after" on the uuid column.
-            var before = Expression.LessThan(Expression.Call(id.Body, GuidCompareTo, Expression.Constant(after)), Expression.Constant(0));
+            // id.CompareTo(after) < 0, which EF translates to "id < @after" on the uuid column. The cursor is read
+            // through a member of a constant, as a lambda's closure would be, so EF sends it as a parameter; a bare
+            // constant would be inlined as a literal and make a new SQL text (and cached plan) for every page.
+            var cursor = Expression.Property(Expression.Constant(new Cursor(after)), nameof(Cursor.After));
+            var before = Expression.LessThan(Expression.Call(id.Body, GuidCompareTo, cursor), Expression.Constant(0));
             query = query.Where(Expression.Lambda<Func<T, bool>>(before, id.Parameters));
         }
         return query.OrderByDescending(id).Take(page.Take + 1);
     }
+
+    private sealed record Cursor(Guid After);
 }

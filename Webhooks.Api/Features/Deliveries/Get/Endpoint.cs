@@ -12,8 +12,12 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Respons
     {
         Get("/v1/deliveries/{id:guid}");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.ProducesProblemDetails(404));
-        Summary(s => s.Summary = "A delivery with every attempt: request headers, response status, headers and body (≤ 10 KB), duration, error.");
+        Summary(s =>
+        {
+            s.Summary = "A delivery with every attempt: request headers, response status, headers and body (≤ 10 KB), duration, error.";
+            s.Response<Response>(200, "The delivery and its attempts, oldest first.");
+            s.Unauthorized().Forbidden("The admin key has no tenant.").NotFound("No such delivery in the caller's tenant.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)

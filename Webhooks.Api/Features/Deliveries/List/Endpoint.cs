@@ -12,8 +12,12 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Page<De
     {
         Get("/v1/deliveries");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.ProducesProblemDetails(400));
-        Summary(s => s.Summary = "Deliveries of the caller's tenant, newest first, filtered by webhookId, eventId, status and since.");
+        Summary(s =>
+        {
+            s.Summary = "Deliveries of the caller's tenant, newest first, filtered by webhookId, eventId, status and since.";
+            s.Response<Page<DeliveryResponse>>(200, "A page of deliveries.");
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)

@@ -13,8 +13,14 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
     {
         Post("/v1/deliveries/{id:guid}/retry");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.Produces<Response>(202).ProducesProblemDetails(404).ProducesProblemDetails(409));
-        Summary(s => s.Summary = "Queue one more attempt of a delivery now, whatever its status.");
+        Description(b => b.Accepts<Request>(isOptional: true, "application/json", "*/*"));
+        Summary(s =>
+        {
+            s.Summary = "Queue one more attempt of a delivery now, whatever its status.";
+            s.Response<Response>(202, "The delivery is due now.");
+            s.Unauthorized().Forbidden("The admin key has no tenant.").NotFound("No such delivery in the caller's tenant.")
+                .Conflict("The delivery's webhook is disabled or deleted.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)

@@ -13,8 +13,12 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Respons
     {
         Get("/v1/events/{id:guid}");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.ProducesProblemDetails(404));
-        Summary(s => s.Summary = "An event with the state of each of its deliveries.");
+        Summary(s =>
+        {
+            s.Summary = "An event with the state of each of its deliveries.";
+            s.Response<Response>(200, "The event.");
+            s.Unauthorized().Forbidden("The admin key has no tenant.").NotFound("No such event in the caller's tenant.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)

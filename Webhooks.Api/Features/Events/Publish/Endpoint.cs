@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastEndpoints;
+using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
 using Webhooks.Core.Options;
@@ -12,11 +13,12 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         Post("/v1/events");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.Produces<Response>(202).ProducesProblemDetails(400).ProducesProblemDetails(413));
         Summary(s =>
         {
             s.Summary = "Publish an event to every webhook subscribed to its type.";
             s.Description = "Accepted events are never lost. An Idempotency-Key header makes a repeat return the same event and create no new deliveries.";
+            s.Response<Response>(202, "The event and one pending delivery per active subscribed webhook.");
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastEndpoints;
+using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
 using Webhooks.Core.Options;
@@ -12,11 +13,12 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         Post("/v1/events/batch");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.Produces<Response>(202).ProducesProblemDetails(400).ProducesProblemDetails(413));
         Summary(s =>
         {
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
             s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
+            s.Response<Response>(202, "One entry per event, in request order.");
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
         });
     }
 

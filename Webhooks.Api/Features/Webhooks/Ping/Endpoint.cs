@@ -16,20 +16,25 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimePr
     {
         Post("/v1/webhooks/{id:guid}/ping");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.Produces<Response>(202).ProducesProblemDetails(404).ProducesProblemDetails(409));
-        Summary(s => s.Summary = "Send a webhook.ping delivery to this webhook now, to check the endpoint and its signature check.");
+        Description(b => b.Accepts<Request>(isOptional: true, "application/json", "*/*"));
+        Summary(s =>
+        {
+            s.Summary = "Send a webhook.ping delivery to this webhook now, to check the endpoint and its signature check.";
+            s.Response<Response>(202, "The ping delivery, due now.");
+            s.Unauthorized().Forbidden("The admin key has no tenant.").NotFound().Conflict("The webhook is disabled.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var tenantId = User.TenantId();
-        var webhook = await db.Webhooks.AsNoTracking()
-            .Where(w => w.Id == req.Id && w.TenantId == tenantId && w.DeletedAt == null)
+        var webhook = await db.Webhooks.VisibleTo(tenantId).AsNoTracking()
+            .Where(w => w.Id == req.Id)
             .Select(w => new { w.Id, w.Active })
             .FirstOrDefaultAsync(ct);
         if (webhook is null)
         {
-            await Send.ResultAsync(Problems.NotFound("webhook"));
+            await Send.ResultAsync(WebhookQueries.NotFound());
             return;
         }
         if (!webhook.Active)

@@ -17,20 +17,24 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, Ti
     {
         Post("/v1/webhooks/{id:guid}/recover");
         Policies(Auth.Policies.TenantUser);
-        Description(b => b.Produces<Response>(202).ProducesProblemDetails(400).ProducesProblemDetails(404).ProducesProblemDetails(409));
-        Summary(s => s.Summary = "Requeue this webhook's failed deliveries created in [since, until) for one more attempt each.");
+        Summary(s =>
+        {
+            s.Summary = "Requeue this webhook's failed deliveries created in [since, until) for one more attempt each.";
+            s.Response<Response>(202, "How many deliveries were requeued.");
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").NotFound().Conflict("The webhook is disabled.");
+        });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var tenantId = User.TenantId();
-        var webhook = await db.Webhooks.AsNoTracking()
-            .Where(w => w.Id == req.Id && w.TenantId == tenantId && w.DeletedAt == null)
+        var webhook = await db.Webhooks.VisibleTo(tenantId).AsNoTracking()
+            .Where(w => w.Id == req.Id)
             .Select(w => new { w.Active })
             .FirstOrDefaultAsync(ct);
         if (webhook is null)
         {
-            await Send.ResultAsync(Problems.NotFound("webhook"));
+            await Send.ResultAsync(WebhookQueries.NotFound());
             return;
         }
         if (!webhook.Active)

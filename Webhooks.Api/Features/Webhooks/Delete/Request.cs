@@ -1,0 +1,6 @@
+namespace Webhooks.Api.Features.Webhooks.Delete;
+
+internal sealed class Request
+{
+    public Guid Id { get; init; }
+}
