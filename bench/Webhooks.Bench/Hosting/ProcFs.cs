@@ -44,6 +44,13 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>CPU time used by everything on the box (user, nice, system, irq, softirq), in ticks.</summary>
+    public static long BoxBusyTicks()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new[] { 1, 2, 3, 6, 7 }.Sum(i => long.Parse(fields[i]));
+    }
+
     /// <summary>VmHWM: the process's peak resident set, as the kernel tracked it.</summary>
     public static long PeakResidentBytes(int pid) => StatusKilobytes($"/proc/{pid}/status", "VmHWM:") * 1024;
 

@@ -23,13 +23,19 @@ internal sealed class ProcessMonitor : IAsyncDisposable
 
     public static ProcessMonitor Start() => new();
 
-    /// <summary>CPU seconds used so far by each group.</summary>
+    /// <summary>Key of the CPU used by everything else on the box (the box is shared: other work slows every figure).</summary>
+    public const string Others = "other (rest of box)";
+
+    /// <summary>CPU seconds used so far by each group, and by <see cref="Others"/>.</summary>
     public IReadOnlyDictionary<string, double> CpuSeconds()
     {
+        var box = ProcFs.BoxBusyTicks() / TicksPerSecond;
         var members = FindMembers();
         // The bench's own reaped children (initdb, docker info) are not load; a service root's are (Postgres backends).
-        return Groups.ToDictionary(g => g, g => members[g]
+        var seconds = Groups.ToDictionary(g => g, g => members[g]
             .Sum(p => p.CpuTicks(includeChildren: g != "bench" && !members[g].Any(o => o.Pid == p.ParentPid))) / TicksPerSecond);
+        seconds[Others] = box - seconds.Values.Sum();
+        return seconds;
     }
 
     public IReadOnlyDictionary<string, long> PeakMemoryBytes()

@@ -5,7 +5,8 @@ namespace Webhooks.Bench.Load;
 /// <summary>
 /// Sends at a fixed rate for a fixed time: request i starts at <c>start + i / rate</c>, whatever the answers take (an
 /// open model, so a slow server shows as latency rather than as a lower rate). In-flight requests are capped; hitting
-/// the cap is reported, since from then on the rate is no longer the one asked for.
+/// the cap is reported, since from then on the rate is no longer the one asked for; a server that cannot keep up at
+/// all stops the run at twice its planned time (plus 5 s), so the scenario stays bounded in time as well as in count.
 /// </summary>
 internal static class Paced
 {
@@ -20,12 +21,18 @@ internal static class Paced
         var running = new List<Task>(total);
         var started = Stopwatch.GetTimestamp();
         var ticksPerRequest = (double)Stopwatch.Frequency / rate;
+        var deadline = duration * 2 + TimeSpan.FromSeconds(5);
 
         await using (ProgressLine.Start(label, () =>
             $"{Interlocked.Read(ref sentCount),8:N0} / {total:N0} sent  errors {Interlocked.Read(ref errors):N0}  in flight {maxInFlight - slots.CurrentCount}"))
         {
             for (var i = 0; i < total; i++)
             {
+                if (Stopwatch.GetElapsedTime(started) > deadline)
+                {
+                    ProgressLine.Say(label, $"stopped after {i:N0} of {total:N0} requests: the server cannot keep up with {rate}/s.");
+                    break;
+                }
                 var due = started + (long)(i * ticksPerRequest);
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, ct);
@@ -67,6 +74,7 @@ internal static class Paced
             await Task.WhenAll(running);
         }
         if (capped > 0) ProgressLine.Say(label, $"{capped:N0} requests waited for one of the {maxInFlight} in-flight slots: the rate fell behind.");
-        return new LoadResult(total, items, errors, Stopwatch.GetElapsedTime(started), latencies, firstError);
+        var sent = (int)Interlocked.Read(ref sentCount);
+        return new LoadResult(sent, items, errors, Stopwatch.GetElapsedTime(started), latencies[..sent], firstError);
     }
 }

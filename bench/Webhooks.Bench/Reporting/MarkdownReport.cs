@@ -24,11 +24,11 @@ internal static class MarkdownReport
         var scenarios = run.Cpu.Keys.ToList();
         md.AppendLine($"| process | {string.Join(" | ", scenarios.Select(s => $"CPU % {s}"))} | peak memory |");
         md.AppendLine($"|---|{string.Concat(scenarios.Select(_ => "---|"))}---|");
-        foreach (var process in ProcessMonitor.Groups)
+        foreach (var process in ProcessMonitor.Groups.Append(ProcessMonitor.Others))
         {
             var cpu = scenarios.Select(s => run.Cpu[s].TryGetValue(process, out var v) ? $"{v:0}" : "?");
             var memory = run.PeakMemoryBytes.GetValueOrDefault(process);
-            md.AppendLine($"| {process} | {string.Join(" | ", cpu)} | {(memory > 0 ? $"{memory / 1024.0 / 1024.0:N0} MB" : "?")} |");
+            md.AppendLine($"| {process} | {string.Join(" | ", cpu)} | {(memory > 0 ? $"{memory / 1024.0 / 1024.0:N0} MB" : Figure.None)} |");
         }
         md.AppendLine();
         md.AppendLine("CPU is % of one core over each scenario's measured window (the box has 200%). Peak memory: VmHWM; Postgres: the highest sum of PSS over its processes.");

@@ -72,9 +72,10 @@ internal sealed class LatencyScenario : IScenario
 
     private static async Task WaitForArrivalsAsync(BenchContext context, Inbox inbox, int expected, CancellationToken ct)
     {
-        var lastChange = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        var lastChange = started;
         var last = inbox.Deliveries;
-        while (inbox.Deliveries < expected)
+        while (inbox.Deliveries < expected && Stopwatch.GetElapsedTime(started) < context.Options.DispatchTimeout)
         {
             var quietFor = inbox.Deliveries == 0 ? context.FirstDeliveryTimeout : TimeSpan.FromSeconds(5);
             if (Stopwatch.GetElapsedTime(lastChange) > quietFor) return;

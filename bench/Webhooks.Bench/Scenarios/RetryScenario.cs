@@ -96,10 +96,11 @@ internal sealed class RetryScenario : IScenario
 
     private static async Task WaitForRetriesAsync(BenchContext context, Inbox inbox, int expected, CancellationToken ct)
     {
-        var lastChange = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        var lastChange = started;
         var last = inbox.Requests;
         // Every delivery arrives twice: the failed first attempt and the retry.
-        while (inbox.Requests < 2L * expected)
+        while (inbox.Requests < 2L * expected && Stopwatch.GetElapsedTime(started) < context.Options.DispatchTimeout)
         {
             var quietFor = inbox.Requests == 0 ? context.FirstDeliveryTimeout : context.Options.RetryDelay * 2 + TimeSpan.FromSeconds(5);
             if (Stopwatch.GetElapsedTime(lastChange) > quietFor) return;
