@@ -33,7 +33,7 @@ internal sealed record BenchOptions
 
     public int ScaleScheduled { get; init; } = 1_000_000;
     public int ScaleDue { get; init; } = 200_000;
-    public int ScaleRounds { get; init; } = 3;
+    public int ScaleRounds { get; init; } = 5;
 
     /// <summary>How long a scenario that waits for deliveries waits for the first one before it gives up.</summary>
     public TimeSpan FirstDeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -51,8 +51,8 @@ internal sealed record BenchOptions
         RetryEvents = 100,
         RetryRate = 50,
         ScaleScheduled = 200_000,
-        ScaleDue = 50_000,
-        ScaleRounds = 2,
+        ScaleDue = 100_000,
+        ScaleRounds = 3,
         FirstDeliveryTimeout = TimeSpan.FromSeconds(8),
         DrainTimeout = TimeSpan.FromSeconds(30),
     };
