@@ -1,0 +1,107 @@
+namespace Webhooks.Bench;
+
+/// <summary>
+/// Sizes of every scenario. The full run is what bench/README.md reports; <c>--quick</c> shrinks each scenario to a
+/// smoke run of under two minutes in all. Every scenario is bounded in time and count, and sends only to 127.0.0.1.
+/// </summary>
+internal sealed record BenchOptions
+{
+    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch"];
+
+    public bool Quick { get; init; }
+    public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
+
+    public int RawConcurrency { get; init; } = 32;
+    public TimeSpan RawDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int IngestConcurrency { get; init; } = 32;
+    public TimeSpan IngestDuration { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Webhooks subscribed to the ingested type: each accepted event writes this many deliveries.</summary>
+    public int IngestFanOut { get; init; } = 1;
+    public int BatchSize { get; init; } = 500;
+    public int BatchConcurrency { get; init; } = 4;
+
+    public int DispatchEvents { get; init; } = 20_000;
+    public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    public int LatencyRate { get; init; } = 500;
+    public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public int RetryEvents { get; init; } = 500;
+    public int RetryRate { get; init; } = 100;
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    public int ScaleScheduled { get; init; } = 1_000_000;
+    public int ScaleDue { get; init; } = 200_000;
+    public int ScaleRounds { get; init; } = 5;
+
+    /// <summary>How long a scenario that waits for deliveries waits for the first one before it gives up.</summary>
+    public TimeSpan FirstDeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>How long to let the Dispatcher empty the queue between scenarios.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    public static BenchOptions QuickPreset { get; } = new()
+    {
+        Quick = true,
+        RawDuration = TimeSpan.FromSeconds(3),
+        IngestDuration = TimeSpan.FromSeconds(5),
+        DispatchEvents = 2_000,
+        DispatchTimeout = TimeSpan.FromSeconds(30),
+        LatencyDuration = TimeSpan.FromSeconds(3),
+        RetryEvents = 100,
+        RetryRate = 50,
+        ScaleScheduled = 200_000,
+        ScaleDue = 100_000,
+        ScaleRounds = 3,
+        FirstDeliveryTimeout = TimeSpan.FromSeconds(8),
+        DrainTimeout = TimeSpan.FromSeconds(30),
+    };
+
+    public const string Usage = """
+        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch]
+                          [--ingest-concurrency N] [--ingest-fanout N] [--batch-size N] [--dispatch-events N]
+                          [--latency-rate N] [--scale-scheduled N]
+          --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
+          --only    run only the named scenarios, in the standard order
+        """;
+
+    /// <summary>Parses the command line; returns null (after printing why) when it is not understood.</summary>
+    public static BenchOptions? Parse(string[] args)
+    {
+        var options = args.Contains("--quick") ? QuickPreset : new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--quick") continue;
+            if (arg is "-h" or "--help") return Fail(null);
+            if (i + 1 >= args.Length) return Fail($"{arg} needs a value.");
+            var value = args[++i];
+            switch (arg)
+            {
+                case "--only":
+                    var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var unknown = names.Except(AllScenarios).ToList();
+                    if (unknown.Count > 0) return Fail($"Unknown scenario(s): {string.Join(", ", unknown)}.");
+                    options = options with { Scenarios = AllScenarios.Where(names.Contains).ToArray() };
+                    break;
+                case "--ingest-concurrency" when Positive(value, out var n): options = options with { IngestConcurrency = n }; break;
+                case "--ingest-fanout" when int.TryParse(value, out var n) && n >= 0: options = options with { IngestFanOut = n }; break;
+                case "--batch-size" when Positive(value, out var n) && n <= 1000: options = options with { BatchSize = n }; break;
+                case "--dispatch-events" when Positive(value, out var n): options = options with { DispatchEvents = n }; break;
+                case "--latency-rate" when Positive(value, out var n): options = options with { LatencyRate = n }; break;
+                case "--scale-scheduled" when Positive(value, out var n): options = options with { ScaleScheduled = n }; break;
+                default: return Fail($"Not understood: {arg} {value}.");
+            }
+        }
+        return options;
+    }
+
+    private static bool Positive(string value, out int n) => int.TryParse(value, out n) && n > 0;
+
+    private static BenchOptions? Fail(string? reason)
+    {
+        if (reason is not null) Console.Error.WriteLine(reason);
+        Console.Error.WriteLine(Usage);
+        return null;
+    }
+}

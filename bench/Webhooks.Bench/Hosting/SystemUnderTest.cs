@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Webhooks.Bench.Hosting;
+
+/// <summary>
+/// The whole app as the real AppHost runs it: Postgres, Redis, Api and Dispatcher as separate processes (the projects
+/// built in the configuration this bench was built in, Release through ./bench.sh).
+/// </summary>
+internal sealed class SystemUnderTest : IAsyncDisposable
+{
+    public const string AdminApiKey = "bench-admin-key-0123456789abcdef0123456789";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly DistributedApplication _app;
+
+    private SystemUnderTest(DistributedApplication app, Uri api, string database, string redis, string secretsKey)
+    {
+        _app = app;
+        ApiAddress = api;
+        DatabaseConnectionString = database;
+        RedisConnectionString = redis;
+        SecretsEncryptionKey = secretsKey;
+    }
+
+    public Uri ApiAddress { get; }
+    public string DatabaseConnectionString { get; }
+    public string RedisConnectionString { get; }
+    /// <summary>Known to the bench so it can seed webhooks straight into Postgres when the management routes are absent.</summary>
+    public string SecretsEncryptionKey { get; }
+
+    /// <summary>Settings every scenario relies on; they reach both services through the AppHost's <c>Webhooks:*</c> pass-through.</summary>
+    public static IReadOnlyList<string> Settings(BenchOptions options) =>
+    [
+        "--Webhooks:Delivery:AllowPrivateNetworks=true", // the receiver is on 127.0.0.1
+        $"--Webhooks:Delivery:RetrySchedule:0={options.RetryDelay:c}", // one short retry, for retry punctuality
+        // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
+        "--Webhooks:Alerts:Thresholds:0=1000000",
+        "--Webhooks:Alerts:DisableAfter=1000000",
+    ];
+
+    public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, CancellationToken ct)
+    {
+        var secretsKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+        string[] args =
+        [
+            $"--Parameters:admin-api-key={AdminApiKey}",
+            $"--Parameters:secrets-encryption-key={secretsKey}",
+            .. Settings(options),
+        ];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(args, ct);
+        builder.Services.AddLogging(logging =>
+        {
+            logging.AddProvider(serviceLog);
+            logging.AddFilter<ServiceLogFile>((category, _) => category?.StartsWith(ServiceLogFile.Category, StringComparison.Ordinal) == true);
+            // The console keeps the progress lines readable: problems of the host only, not the services' chatter or the
+            // health checks that fail, as expected, until each service is up.
+            logging.AddFilter<ConsoleLoggerProvider>((category, level) => level >= LogLevel.Warning
+                && category?.StartsWith(ServiceLogFile.Category, StringComparison.Ordinal) != true
+                && category?.StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal) != true
+                && category != "Aspire.Hosting.Dcp.DcpHost"); // "no trusted development certificate": nothing here uses https
+        });
+
+        var apiPort = FreePort();
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            var resource = builder.CreateResourceBuilder(project);
+            // No dashboard listens: exporting telemetry would only retry into the void (and slow shutdown).
+            resource.WithEnvironment(context =>
+            {
+                foreach (var key in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP", StringComparison.Ordinal)).ToList())
+                    context.EnvironmentVariables.Remove(key);
+            });
+            // As the ASP.NET Core template's appsettings.json: one log line per request or per SQL command would
+            // measure the console, not the service.
+            resource.WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Warning");
+            resource.WithEnvironment("Logging__LogLevel__Microsoft.EntityFrameworkCore", "Warning");
+            // The load goes straight to the Api's Kestrel, not through DCP's proxy, which would add a hop and its CPU.
+            if (project.Name == "api")
+                resource.WithEndpoint("http", e => { e.IsProxied = false; e.Port = apiPort; e.TargetPort = apiPort; });
+        }
+
+        var app = await builder.BuildAsync(ct);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(StartTimeout);
+            await app.StartAsync(timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("dispatcher", timeout.Token);
+            var database = await app.GetConnectionStringAsync("webhooksdb", timeout.Token)
+                ?? throw new InvalidOperationException("No webhooksdb connection string.");
+            var redis = await app.GetConnectionStringAsync("redis", timeout.Token)
+                ?? throw new InvalidOperationException("No redis connection string.");
+            return new SystemUnderTest(app, app.GetEndpoint("api", "http"), database, redis, secretsKey);
+        }
+        catch
+        {
+            await StopAsync(app);
+            throw;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task StopAsync(DistributedApplication app)
+    {
+        using var timeout = new CancellationTokenSource(StopTimeout);
+        try
+        {
+            await app.StopAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("The app did not stop within 30 s; disposing it anyway.");
+        }
+        await app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(_app);
+}

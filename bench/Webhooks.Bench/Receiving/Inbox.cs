@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+
+namespace Webhooks.Bench.Receiving;
+
+/// <summary>One arrival: the delivery (<c>webhook-id</c>), its event (the body's <c>id</c>) and when it came, in UTC ticks.</summary>
+internal readonly record struct Arrival(Guid DeliveryId, Guid EventId, long Ticks, int Attempt)
+{
+    public DateTime At => new(Ticks, DateTimeKind.Utc);
+}
+
+/// <summary>What one receiver path has seen. Appends are lock-free; reading the log is for after (or between) runs.</summary>
+internal sealed class Inbox(string url, bool failFirst)
+{
+    private readonly ConcurrentQueue<Arrival> _arrivals = new();
+    private readonly ConcurrentDictionary<Guid, int> _attempts = new();
+    private long _requests;
+    private long _deliveries;
+    private long _firstTicks;
+    private long _lastTicks;
+
+    public string Url { get; } = url;
+    public bool FailFirst { get; } = failFirst;
+
+    public long Requests => Interlocked.Read(ref _requests);
+    /// <summary>Distinct delivery ids seen.</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+    public DateTime? FirstArrival => Interlocked.Read(ref _firstTicks) is var t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
+    public DateTime? LastArrival => Interlocked.Read(ref _lastTicks) is var t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
+    public IReadOnlyCollection<Arrival> Arrivals => _arrivals;
+
+    /// <returns>The attempt number of this delivery as seen here (1 for the first arrival of its id).</returns>
+    public int Record(Guid deliveryId, Guid eventId, long ticks)
+    {
+        var attempt = _attempts.AddOrUpdate(deliveryId, 1, (_, n) => n + 1);
+        if (attempt == 1) Interlocked.Increment(ref _deliveries);
+        Interlocked.Increment(ref _requests);
+        Interlocked.CompareExchange(ref _firstTicks, ticks, 0);
+        long last;
+        do last = Interlocked.Read(ref _lastTicks);
+        while (ticks > last && Interlocked.CompareExchange(ref _lastTicks, ticks, last) != last);
+        _arrivals.Enqueue(new Arrival(deliveryId, eventId, ticks, attempt));
+        return attempt;
+    }
+}
