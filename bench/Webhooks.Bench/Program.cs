@@ -64,7 +64,6 @@ var peakMemory = monitor.PeakMemoryBytes();
 var dispatcherMemory = peakMemory.GetValueOrDefault("dispatcher") / 1024.0 / 1024.0;
 report.Add(new Figure("processes", "Dispatcher peak memory (VmHWM)", $"{dispatcherMemory:N0} MB", "≤ 300 MB", Figure.None,
     report.Cpu.Keys.Any(k => k is "dispatch" or "latency" or "retry") && context.DispatcherDelivers ? dispatcherMemory <= 300 : null));
-if (tenancy.Seeded) report.Note("Tenants and webhooks were seeded in Postgres: this build has no management routes.");
 
 var run = new RunRecord(command, Repository.Commit(root), startedAt, options.Quick, machine, Machine.LoadAverageNow(),
     SystemUnderTest.Settings(options), options, report.Figures, report.Details, report.Cpu, peakMemory, monitor.Describe(), report.Notes);

@@ -10,16 +10,11 @@ internal sealed record BenchTenant(Guid Id, Guid OwnerId, string ApiKey);
 
 /// <summary>
 /// Creates the bench's tenants and webhooks through the management API (<c>POST /v1/tenants</c> with the admin key,
-/// <c>POST /v1/webhooks</c> with the tenant's key). Where a build lacks those routes (404), it writes the same rows
-/// straight into Postgres instead and says so once.
+/// <c>POST /v1/webhooks</c> with the tenant's key), as a user would.
 /// </summary>
 internal sealed class Tenancy(SystemUnderTest sut) : IDisposable
 {
     private readonly HttpClient _http = Http.Create(sut.ApiAddress, connections: 4);
-    private readonly DirectSeed _seed = new(sut.DatabaseConnectionString, sut.SecretsEncryptionKey);
-
-    /// <summary>Set when any row had to be seeded in Postgres because a management route answered 404.</summary>
-    public bool Seeded { get; private set; }
 
     public async Task<BenchTenant> CreateTenantAsync(string name, CancellationToken ct)
     {
@@ -29,11 +24,6 @@ internal sealed class Tenancy(SystemUnderTest sut) : IDisposable
         };
         request.Headers.Authorization = new("Bearer", SystemUnderTest.AdminApiKey);
         using var response = await _http.SendAsync(request, ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            NoteSeeding("POST /v1/tenants");
-            return await _seed.TenantAsync(name, ct);
-        }
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"POST /v1/tenants answered {await Http.DescribeAsync(response, ct)}");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
@@ -50,21 +40,10 @@ internal sealed class Tenancy(SystemUnderTest sut) : IDisposable
         };
         request.Headers.Authorization = new("Bearer", tenant.ApiKey);
         using var response = await _http.SendAsync(request, ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            NoteSeeding("POST /v1/webhooks");
-            return await _seed.WebhookAsync(tenant, url, events, ct);
-        }
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"POST /v1/webhooks answered {await Http.DescribeAsync(response, ct)}");
         using var json = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(ct));
         return json.RootElement.GetProperty("id").GetGuid();
-    }
-
-    private void NoteSeeding(string route)
-    {
-        if (!Seeded) ProgressLine.Say("setup", $"{route} answered 404 (management routes not in this build): seeding tenants and webhooks in Postgres.");
-        Seeded = true;
     }
 
     public void Dispose() => _http.Dispose();
