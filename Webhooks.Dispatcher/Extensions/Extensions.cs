@@ -1,4 +1,8 @@
 using Webhooks.Core;
+using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Scheduling;
+using Webhooks.Dispatcher.Sending;
+using Webhooks.Dispatcher.Telemetry;
 
 namespace Webhooks.Dispatcher.Extensions;
 
@@ -8,5 +12,23 @@ internal static class Extensions
     {
         builder.AddWebhooksCore();
         builder.Services.AddSingleton<DispatcherTelemetry>();
+        builder.Services.AddSingleton<DispatcherMetrics>();
+
+        // Sending: one long-lived client with its own handler (see WebhookSender for why not IHttpClientFactory).
+        builder.Services.AddSingleton<WebhookSender>();
+
+        // Processing: claim → send → record → ack or reschedule.
+        builder.Services.AddSingleton<RetryPolicy>();
+        builder.Services.AddSingleton<WebhookHealthRecorder>();
+        builder.Services.AddSingleton<AttemptRecorder>();
+        builder.Services.AddSingleton<DatabaseBackoff>();
+        builder.Services.AddSingleton<WakeSignal>();
+        builder.Services.AddSingleton<DeliveryProcessor>();
+        builder.Services.AddHostedService<DeliveryLoop>();
+
+        // Scheduling upkeep: expired leases back to due, Postgres' live deliveries back into Redis, queue gauges.
+        builder.Services.AddHostedService<LeaseReaper>();
+        builder.Services.AddHostedService<ScheduleReconciler>();
+        builder.Services.AddHostedService<QueueSampler>();
     }
 }
