@@ -1,6 +1,8 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
@@ -116,12 +118,12 @@ internal sealed partial class DeliveryProcessor(
 
         if (state.NextAttemptAt is { } next)
         {
-            LogRetrying(result.OutcomeTag, result.ResponseStatus, result.Error, next);
+            LogRetrying(result.OutcomeTag, Reason(result), next);
             await queue.RescheduleAsync(work.Id, next);
             return;
         }
         if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
-        else LogFailed(number, result.OutcomeTag, result.ResponseStatus, result.Error);
+        else LogFailed(number, result.OutcomeTag, Reason(result));
         await queue.AckAsync(work.Id);
     }
 
@@ -181,17 +183,24 @@ internal sealed partial class DeliveryProcessor(
     }
 
     private static bool IsDatabaseFailure(Exception e) =>
-        e is System.Data.Common.DbException or DbUpdateException or Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException or TimeoutException
-        || e.InnerException is System.Data.Common.DbException;
+        e is DbException or DbUpdateException or RetryLimitExceededException or TimeoutException
+        || e.InnerException is DbException;
 
     [LoggerMessage(LogLevel.Debug, "Delivered with HTTP {StatusCode} in {DurationMs} ms")]
     private partial void LogSucceeded(int? statusCode, int durationMs);
 
-    [LoggerMessage(LogLevel.Information, "Delivery attempt failed ({Outcome}, HTTP {StatusCode}: {Error}); next attempt at {NextAttemptAt:O}")]
-    private partial void LogRetrying(string outcome, int? statusCode, string? error, DateTimeOffset nextAttemptAt);
+    private static string Reason(SendResult result) => (result.ResponseStatus, result.Error) switch
+    {
+        ({ } status, null) => $"HTTP {status}",
+        ({ } status, { } error) => $"HTTP {status}: {error}",
+        (null, var error) => error ?? "no response",
+    };
 
-    [LoggerMessage(LogLevel.Warning, "Delivery failed after {Attempts} attempts ({Outcome}, HTTP {StatusCode}: {Error})")]
-    private partial void LogFailed(int attempts, string outcome, int? statusCode, string? error);
+    [LoggerMessage(LogLevel.Information, "Delivery attempt failed ({Outcome}: {Reason}); next attempt at {NextAttemptAt:O}")]
+    private partial void LogRetrying(string outcome, string reason, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery failed after {Attempts} attempts ({Outcome}: {Reason})")]
+    private partial void LogFailed(int attempts, string outcome, string reason);
 
     [LoggerMessage(LogLevel.Information, "Delivery {DeliveryId} of webhook {WebhookId} ended without an attempt: {Reason}")]
     private partial void LogEnded(Guid deliveryId, Guid webhookId, string reason);

@@ -39,8 +39,6 @@ internal sealed class WebhookSender : IDisposable
         // A body left unread past the kept limit is never drained: the connection is closed instead.
         MaxResponseDrainSize = 0,
         ConnectCallback = new SsrfGuard(options.AllowPrivateNetworks).ConnectAsync,
-        // Internal trace ids stay inside: the receiver is a third party. The span still exists on our side.
-        ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
     };
 
     /// <param name="stopping">Cancelled at shutdown; then this throws instead of reporting a result, because the

@@ -31,12 +31,25 @@ internal static class Publish
         }).ToList();
         db.Deliveries.AddRange(deliveries);
         await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        var scheduledAt = DateTimeOffset.UtcNow;
         if (schedule) await Queue(stack).ScheduleAsync(deliveries.Select(d => (d.Id, now)).ToList());
-        return new PublishedEvent(@event.Id, deliveries.Select(d => d.Id).ToList(), now);
+        return new PublishedEvent(@event.Id, deliveries.Select(d => d.Id).ToList(), now, scheduledAt);
     }
 
-    public static Task<PublishedEvent> EventAsync(TestStack stack, SeededTenant tenant, SeededWebhook webhook) =>
-        EventAsync(stack, tenant, [webhook]);
+    public static Task<PublishedEvent> EventAsync(TestStack stack, SeededTenant tenant, SeededWebhook webhook, bool schedule = true,
+        string? traceParent = null) =>
+        EventAsync(stack, tenant, [webhook], schedule: schedule, traceParent: traceParent);
+
+    /// <summary>Waits until every delivery is final and returns them.</summary>
+    public static async Task<List<Core.Data.Entities.Delivery>> AllFinalAsync(TestStack stack, IReadOnlyCollection<Guid> deliveryIds, TimeSpan? timeout = null)
+    {
+        return await Eventually.Get(async () =>
+        {
+            await using var db = stack.CreateDbContext();
+            return await db.Deliveries.AsNoTracking().Where(d => deliveryIds.Contains(d.Id)).ToListAsync(TestContext.Current.CancellationToken);
+        }, ds => ds.Count == deliveryIds.Count && ds.All(d => d.Status is DeliveryStatus.Success or DeliveryStatus.Failed),
+            $"{deliveryIds.Count} deliveries to end", timeout);
+    }
 
     public static DeliveryQueue Queue(TestStack stack) => stack.ApiServices.GetRequiredService<DeliveryQueue>();
 
@@ -73,7 +86,8 @@ internal static class Publish
     }
 }
 
-internal sealed record PublishedEvent(Guid EventId, IReadOnlyList<Guid> DeliveryIds, DateTimeOffset PublishedAt)
+/// <param name="ScheduledAt">When the publish had committed and was about to schedule: where "publish → receive" latency starts.</param>
+internal sealed record PublishedEvent(Guid EventId, IReadOnlyList<Guid> DeliveryIds, DateTimeOffset PublishedAt, DateTimeOffset ScheduledAt)
 {
     public Guid DeliveryId => DeliveryIds.Single();
 }

@@ -1,0 +1,344 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using StandardWebhooks;
+using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Signing;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Delivery;
+
+/// <summary>The Dispatcher end to end: real Postgres, Redis and a real HTTP receiver; deliveries published as the Api does.</summary>
+public sealed class DeliveryTests(InfrastructureFixture infrastructure)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_delivery_arrives_with_the_documented_headers_and_both_signatures_verify()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var request = (await Eventually.Get(() => Task.FromResult(receiver.ReceivedAt("/hooks/a")), r => r.Count > 0, "the delivery")).Single();
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        var headers = request.Headers;
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("application/json", headers["Content-Type"]);
+        Assert.Equal("Webhooks/1.0", headers["User-Agent"]);
+        Assert.Equal("sale.created", headers[WebhookHeaders.Event]);
+        Assert.Equal(published.DeliveryId.ToString(), headers[WebhookHeaders.Delivery]);
+        Assert.Equal(published.DeliveryId.ToString(), headers[WebhookHeaders.StandardId]);
+        Assert.Equal(headers[WebhookHeaders.Timestamp], headers[WebhookHeaders.StandardTimestamp]);
+        Assert.InRange(long.Parse(headers[WebhookHeaders.Timestamp]), DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+
+        using var json = JsonDocument.Parse(request.Body);
+        Assert.Equal(published.EventId.ToString(), json.RootElement.GetProperty("id").GetString());
+        Assert.Equal("sale.created", json.RootElement.GetProperty("type").GetString());
+        Assert.Equal(published.PublishedAt.ToUnixTimeMilliseconds(), json.RootElement.GetProperty("timestamp").GetDateTimeOffset().ToUnixTimeMilliseconds());
+        Assert.EndsWith("Z", json.RootElement.GetProperty("timestamp").GetString());
+        Assert.Equal("café ☕", json.RootElement.GetProperty("data").GetProperty("note").GetString());
+        Assert.Equal(42.5m, json.RootElement.GetProperty("data").GetProperty("total").GetDecimal());
+
+        // Classic: computed here independently of the Dispatcher's signer.
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(webhook.Secret),
+            Encoding.UTF8.GetBytes(request.Body)));
+        Assert.Equal(expected, headers[WebhookHeaders.Signature]);
+        // Standard Webhooks: verified by the independent library, as a receiver would.
+        new StandardWebhook(webhook.Secret).Verify(request.Body, new HeaderDictionary(headers.ToDictionary(h => h.Key, h => new Microsoft.Extensions.Primitives.StringValues(h.Value))));
+
+        Assert.Equal(DeliveryStatus.Success, delivery.Status);
+        Assert.Equal(1, delivery.AttemptCount);
+        Assert.Null(delivery.NextAttemptAt);
+        Assert.NotNull(delivery.CompletedAt);
+        var attempt = Assert.Single(await Publish.AttemptsAsync(stack, published.DeliveryId));
+        Assert.Equal(1, attempt.Number);
+        Assert.Equal(200, attempt.ResponseStatus);
+        Assert.Null(attempt.Error);
+        Assert.InRange(attempt.DurationMs, 0, 5000);
+        Assert.Equal("[redacted]", attempt.RequestHeaders[WebhookHeaders.Signature]);
+        Assert.Equal("[redacted]", attempt.RequestHeaders[WebhookHeaders.StandardSignature]);
+        Assert.Equal(published.DeliveryId.ToString(), attempt.RequestHeaders[WebhookHeaders.StandardId]);
+        Assert.DoesNotContain(attempt.RequestHeaders.Values, v => v.Contains(headers[WebhookHeaders.Signature]));
+        Assert.NotNull(attempt.ResponseHeaders);
+
+        await using var db = stack.CreateDbContext();
+        var health = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhook.WebhookId, Ct);
+        Assert.Equal(0, health.ConsecutiveFailures);
+        Assert.NotNull(health.LastSuccessAt);
+        Assert.False(await Publish.Queue(stack).ContainsAsync(published.DeliveryId));
+    }
+
+    [Fact]
+    public async Task A_receiver_failing_three_times_then_succeeding_gets_exactly_four_attempts_on_schedule()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        var secondAttemptMayAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        receiver.Respond = async (context, _) =>
+        {
+            var call = Interlocked.Increment(ref calls);
+            if (call == 2) await secondAttemptMayAnswer.Task.WaitAsync(TestTimeouts.Condition, context.RequestAborted);
+            context.Response.StatusCode = call <= 3 ? 500 : 200;
+            await context.Response.WriteAsync(call <= 3 ? "not yet" : "ok", context.RequestAborted);
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/flaky"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var afterFirst = await Eventually.Get(() => Publish.DeliveryAsync(stack, published.DeliveryId), d => d.AttemptCount == 1, "the first attempt");
+        Assert.Equal(DeliveryStatus.Retrying, afterFirst.Status);
+        Assert.NotNull(afterFirst.NextAttemptAt);
+        Assert.Null(afterFirst.CompletedAt);
+        await Eventually.True(() => Task.FromResult(Volatile.Read(ref calls) >= 2), "the second attempt to arrive");
+        Assert.Equal(DeliveryStatus.Retrying, (await Publish.DeliveryAsync(stack, published.DeliveryId)).Status);
+        secondAttemptMayAnswer.SetResult();
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Success, delivery.Status);
+        Assert.Equal(4, delivery.AttemptCount);
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.Equal([1, 2, 3, 4], attempts.Select(a => a.Number));
+        Assert.Equal([500, 500, 500, 200], attempts.Select(a => a.ResponseStatus ?? 0));
+        Assert.Equal("not yet", attempts[0].ResponseBody);
+        var requests = receiver.ReceivedAt("/hooks/flaky");
+        Assert.Equal(4, requests.Count);
+        Assert.Single(requests.Select(r => r.Headers[WebhookHeaders.StandardId]).Distinct());
+        Assert.Single(requests.Select(r => r.Body).Distinct());
+
+        // Each retry waits its scheduled delay after the previous attempt ended, and not much longer.
+        int[] schedule = [50, 100, 150];
+        for (var i = 0; i < 3; i++)
+        {
+            var gap = (attempts[i + 1].StartedAt - attempts[i].StartedAt).TotalMilliseconds - attempts[i].DurationMs;
+            TestContext.Current.TestOutputHelper?.WriteLine($"retry {i + 1}: scheduled {schedule[i]} ms, waited {gap:0.0} ms");
+            Assert.InRange(gap, schedule[i] - 5, schedule[i] + 750);
+        }
+
+        await using var db = stack.CreateDbContext();
+        var health = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhook.WebhookId, Ct);
+        Assert.Equal(0, health.ConsecutiveFailures);
+        Assert.NotNull(health.LastFailureAt);
+        Assert.NotNull(health.LastSuccessAt);
+    }
+
+    [Fact]
+    public async Task Exhausting_the_schedule_fails_the_delivery_after_schedule_plus_one_attempts()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = 500;
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/down"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Failed, delivery.Status);
+        Assert.Equal(6, delivery.AttemptCount);
+        Assert.Null(delivery.NextAttemptAt);
+        Assert.NotNull(delivery.CompletedAt);
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.Equal([1, 2, 3, 4, 5, 6], attempts.Select(a => a.Number));
+        Assert.All(attempts, a => Assert.Equal(500, a.ResponseStatus));
+        Assert.Equal(6, receiver.ReceivedAt("/hooks/down").Count);
+        Assert.False(await Publish.Queue(stack).ContainsAsync(published.DeliveryId));
+
+        await using var db = stack.CreateDbContext();
+        var health = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhook.WebhookId, Ct);
+        Assert.Equal(6, health.ConsecutiveFailures);
+        Assert.NotNull(health.LastFailureAt);
+        Assert.Null(health.LastSuccessAt);
+    }
+
+    [Fact]
+    public async Task A_redirect_is_not_followed_and_counts_as_a_failure()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = context.Request.Path == "/hooks/moved" ? 302 : 200;
+            context.Response.Headers.Location = receiver.Url("/elsewhere");
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([50]), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/moved"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Failed, delivery.Status);
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.Equal(2, attempts.Count);
+        Assert.All(attempts, a => Assert.Equal(302, a.ResponseStatus));
+        Assert.All(attempts, a => Assert.Equal($"redirect not followed (Location: {receiver.Url("/elsewhere")})", a.Error));
+        Assert.Empty(receiver.ReceivedAt("/elsewhere"));
+    }
+
+    [Fact]
+    public async Task A_slow_receiver_times_out_with_the_timeout_recorded()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = async (context, _) =>
+        {
+            try
+            {
+                await Task.Delay(TestTimeouts.Condition, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The Dispatcher gave up, as it should.
+            }
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure,
+            Publish.Settings([50], ("Webhooks:Delivery:RequestTimeout", "00:00:00.300")), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/slow"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Failed, delivery.Status);
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.Equal(2, attempts.Count);
+        Assert.All(attempts, a =>
+        {
+            Assert.Equal("timed out after 0.3 s", a.Error);
+            Assert.Null(a.ResponseStatus);
+            Assert.InRange(a.DurationMs, 290, 3000);
+        });
+    }
+
+    [Fact]
+    public async Task A_huge_response_body_is_stored_truncated()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = async (context, _) =>
+        {
+            context.Response.StatusCode = 200;
+            try
+            {
+                await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes(new string('x', 1024 * 1024)), context.RequestAborted);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                // The Dispatcher stops reading after the kept part and closes the connection.
+            }
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/chatty"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Success, delivery.Status);
+        var attempt = Assert.Single(await Publish.AttemptsAsync(stack, published.DeliveryId));
+        Assert.Equal(10240, attempt.ResponseBody!.Length);
+        Assert.All(attempt.ResponseBody, c => Assert.Equal('x', c));
+    }
+
+    [Fact]
+    public async Task Retry_after_on_503_is_honoured()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        var calls = 0;
+        receiver.Respond = (context, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                context.Response.StatusCode = 503;
+                context.Response.Headers.RetryAfter = "1";
+            }
+            else context.Response.StatusCode = 200;
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([50]), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/busy"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+        Assert.Equal(DeliveryStatus.Success, delivery.Status);
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.Equal([503, 200], attempts.Select(a => a.ResponseStatus ?? 0));
+        Assert.Equal("1", attempts[0].ResponseHeaders!["Retry-After"]);
+        var gap = attempts[1].StartedAt - attempts[0].StartedAt;
+        Assert.InRange(gap, TimeSpan.FromMilliseconds(995), TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task During_a_secret_rotation_both_secrets_sign_until_the_grace_period_ends()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var rotating = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/rotating"), ["sale.created"]);
+        var expired = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/expired"), ["sale.created"]);
+        var newSecret = Core.Secrets.WebhookSecret.Generate();
+        var protector = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Core.Secrets.SecretProtector>(stack.ApiServices);
+        await using (var db = stack.CreateDbContext())
+        {
+            // What rotate-secret does: the old secret becomes the previous one, live until its grace period ends.
+            foreach (var (webhook, expiresAt) in new[] { (rotating, DateTimeOffset.UtcNow.AddHours(1)), (expired, DateTimeOffset.UtcNow.AddMinutes(-1)) })
+            {
+                await db.Webhooks.Where(w => w.Id == webhook.WebhookId).ExecuteUpdateAsync(s => s
+                    .SetProperty(w => w.PreviousSecretCiphertext, protector.Protect(webhook.Secret))
+                    .SetProperty(w => w.PreviousSecretExpiresAt, expiresAt)
+                    .SetProperty(w => w.SecretCiphertext, protector.Protect(newSecret)), Ct);
+            }
+        }
+
+        var published = await Publish.EventAsync(stack, tenant, [rotating, expired]);
+
+        await Publish.AllFinalAsync(stack, published.DeliveryIds);
+        var during = receiver.ReceivedAt("/hooks/rotating").Single();
+        var signatures = during.Headers[WebhookHeaders.StandardSignature].Split(' ');
+        Assert.Equal(2, signatures.Length);
+        new StandardWebhook(newSecret).Verify(during.Body, Headers(during, signatures[0]));
+        new StandardWebhook(rotating.Secret).Verify(during.Body, Headers(during, signatures[1]));
+        Assert.Equal(Core.Signing.WebhookSigner.ClassicSignature(Encoding.UTF8.GetBytes(during.Body), newSecret), during.Headers[WebhookHeaders.Signature]);
+
+        var after = receiver.ReceivedAt("/hooks/expired").Single();
+        Assert.DoesNotContain(" ", after.Headers[WebhookHeaders.StandardSignature]);
+        new StandardWebhook(newSecret).Verify(after.Body, Headers(after, after.Headers[WebhookHeaders.StandardSignature]));
+    }
+
+    [Fact]
+    public async Task The_outgoing_post_continues_the_trace_of_the_publish_request()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/traced"), ["sale.created"]);
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var publishSpan = System.Diagnostics.ActivitySpanId.CreateRandom();
+
+        var published = await Publish.EventAsync(stack, tenant, webhook, traceParent: $"00-{traceId}-{publishSpan}-01");
+
+        await Publish.FinalAsync(stack, published.DeliveryId);
+        var request = receiver.ReceivedAt("/hooks/traced").Single();
+        Assert.StartsWith($"00-{traceId}-", request.Headers["traceparent"]);
+        Assert.DoesNotContain(publishSpan.ToString(), request.Headers["traceparent"]);
+    }
+
+    private static HeaderDictionary Headers(ReceivedRequest request, string signature)
+    {
+        var headers = new HeaderDictionary(request.Headers.ToDictionary(h => h.Key, h => new Microsoft.Extensions.Primitives.StringValues(h.Value)));
+        headers[WebhookHeaders.StandardSignature] = signature;
+        return headers;
+    }
+}
