@@ -27,9 +27,8 @@ internal sealed partial class DeliveryLoop(
     /// <summary>At shutdown, deliveries being sent get this long to finish before they are abandoned and handed back.</summary>
     internal static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<long, Task> _running = new();
+    private readonly ConcurrentDictionary<Guid, Task> _running = new();
     private readonly CancellationTokenSource _abandon = new();
-    private long _sequence;
     private bool _subscribed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -82,9 +81,15 @@ internal sealed partial class DeliveryLoop(
 
     private void Start(Guid deliveryId)
     {
-        var key = Interlocked.Increment(ref _sequence);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _running[key] = done.Task; // before the work starts, so a fast finish cannot leave a stale entry behind
+        // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already running
+        // here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not started twice:
+        // the running one acks or reschedules it.
+        if (!_running.TryAdd(deliveryId, done.Task))
+        {
+            LogAlreadyRunning(deliveryId);
+            return;
+        }
         _ = Task.Run(async () =>
         {
             try
@@ -93,7 +98,7 @@ internal sealed partial class DeliveryLoop(
             }
             finally
             {
-                _running.TryRemove(key, out _);
+                _running.TryRemove(deliveryId, out _);
                 done.SetResult();
                 wake.Set();
             }
@@ -141,6 +146,9 @@ internal sealed partial class DeliveryLoop(
 
     [LoggerMessage(LogLevel.Error, "Claiming due deliveries failed; trying again in {PauseMs} ms")]
     private partial void LogClaimFailed(Exception exception, double pauseMs);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery {DeliveryId} was claimed again while still being processed here; left to the running worker")]
+    private partial void LogAlreadyRunning(Guid deliveryId);
 
     [LoggerMessage(LogLevel.Information, "Stopping: waiting for {Count} deliveries in progress")]
     private partial void LogDraining(int count);

@@ -196,10 +196,10 @@ internal sealed partial class DeliveryProcessor(
         (null, var error) => error ?? "no response",
     };
 
-    [LoggerMessage(LogLevel.Information, "Delivery attempt failed ({Outcome}: {Reason}); next attempt at {NextAttemptAt:O}")]
+    [LoggerMessage(LogLevel.Information, "Delivery attempt failed: {Reason} ({Outcome}); next attempt at {NextAttemptAt:O}")]
     private partial void LogRetrying(string outcome, string reason, DateTimeOffset nextAttemptAt);
 
-    [LoggerMessage(LogLevel.Warning, "Delivery failed after {Attempts} attempts ({Outcome}: {Reason})")]
+    [LoggerMessage(LogLevel.Warning, "Delivery failed for good after {Attempts} attempt(s); the last: {Reason} ({Outcome})")]
     private partial void LogFailed(int attempts, string outcome, string reason);
 
     [LoggerMessage(LogLevel.Information, "Delivery {DeliveryId} of webhook {WebhookId} ended without an attempt: {Reason}")]

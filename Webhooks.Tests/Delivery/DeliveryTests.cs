@@ -1,10 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using StandardWebhooks;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Signing;
+using Webhooks.Dispatcher;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;
@@ -288,8 +292,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
         var rotating = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/rotating"), ["sale.created"]);
         var expired = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/expired"), ["sale.created"]);
         var newSecret = Core.Secrets.WebhookSecret.Generate();
-        var protector = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
-            .GetRequiredService<Core.Secrets.SecretProtector>(stack.ApiServices);
+        var protector = stack.ApiServices.GetRequiredService<Core.Secrets.SecretProtector>();
         await using (var db = stack.CreateDbContext())
         {
             // What rotate-secret does: the old secret becomes the previous one, live until its grace period ends.
@@ -340,5 +343,43 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
         var headers = new HeaderDictionary(request.Headers.ToDictionary(h => h.Key, h => new Microsoft.Extensions.Primitives.StringValues(h.Value)));
         headers[WebhookHeaders.StandardSignature] = signature;
         return headers;
+    }
+
+    [Fact]
+    public async Task Attempts_are_counted_and_timed_by_outcome_and_the_queue_gauges_report()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = context.Request.Path == "/hooks/ok" ? 200 : 500;
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([50]), TestOutputLogger.Services());
+        var meters = stack.DispatcherServices.GetRequiredService<IMeterFactory>();
+        using var attemptsCounter = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.delivery.attempts");
+        using var duration = new MetricCollector<double>(meters, DispatcherTelemetry.Name, "webhooks.delivery.duration");
+        using var inFlight = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.delivery.in_flight");
+        using var due = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.queue.due");
+        using var lag = new MetricCollector<double>(meters, DispatcherTelemetry.Name, "webhooks.queue.lag");
+        var tenant = await Seed.TenantAsync(stack);
+        var ok = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/ok"), ["sale.created"]);
+        var failing = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/failing"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, [ok, failing]);
+        await Publish.AllFinalAsync(stack, published.DeliveryIds);
+
+        var counted = attemptsCounter.GetMeasurementSnapshot();
+        Assert.Equal(1, counted.Where(m => (string?)m.Tags["outcome"] == "success").Sum(m => m.Value));
+        Assert.Equal(2, counted.Where(m => (string?)m.Tags["outcome"] == "http_error").Sum(m => m.Value));
+        var timed = duration.GetMeasurementSnapshot();
+        Assert.Equal(3, timed.Count);
+        Assert.All(timed, m => Assert.Equal("sale.created", m.Tags["event_type"]));
+        Assert.Equal("ms", duration.Instrument!.Unit);
+        inFlight.RecordObservableInstruments();
+        due.RecordObservableInstruments();
+        lag.RecordObservableInstruments();
+        Assert.Equal(0, inFlight.LastMeasurement!.Value);
+        Assert.Equal(0, due.LastMeasurement!.Value);
+        Assert.Equal(0, lag.LastMeasurement!.Value);
     }
 }
