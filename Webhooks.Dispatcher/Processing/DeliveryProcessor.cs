@@ -183,11 +183,7 @@ internal sealed partial class DeliveryProcessor(
     }
 
     private static bool IsDatabaseFailure(Exception e) =>
-        e is DbException or DbUpdateException or RetryLimitExceededException or TimeoutException
-        || e.InnerException is DbException;
-
-    [LoggerMessage(LogLevel.Debug, "Delivered with HTTP {StatusCode} in {DurationMs} ms")]
-    private partial void LogSucceeded(int? statusCode, int durationMs);
+        e is DbException or DbUpdateException or RetryLimitExceededException || e.InnerException is DbException;
 
     private static string Reason(SendResult result) => (result.ResponseStatus, result.Error) switch
     {
@@ -195,6 +191,9 @@ internal sealed partial class DeliveryProcessor(
         ({ } status, { } error) => $"HTTP {status}: {error}",
         (null, var error) => error ?? "no response",
     };
+
+    [LoggerMessage(LogLevel.Debug, "Delivered with HTTP {StatusCode} in {DurationMs} ms")]
+    private partial void LogSucceeded(int? statusCode, int durationMs);
 
     [LoggerMessage(LogLevel.Information, "Delivery attempt failed: {Reason} ({Outcome}); next attempt at {NextAttemptAt:O}")]
     private partial void LogRetrying(string outcome, string reason, DateTimeOffset nextAttemptAt);

@@ -17,7 +17,8 @@ internal sealed class SsrfGuard(bool allowPrivateNetworks)
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var endpoint = context.DnsEndPoint;
-        var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
+        // An IPv6 literal arrives in its URL form, bracketed.
+        var addresses = IPAddress.TryParse(endpoint.Host.TrimStart('[').TrimEnd(']'), out var literal)
             ? [literal]
             : await Resolve(endpoint.Host, ct);
         if (!allowPrivateNetworks)
