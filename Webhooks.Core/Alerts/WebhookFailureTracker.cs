@@ -92,10 +92,14 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
             UPDATE webhooks SET active = false, disabled_at = {now}, disabled_reason = {reason}, updated_at = {now}
             WHERE id = {webhookId}
             """, ct);
+        // SKIP LOCKED: a sibling delivery another Dispatcher worker is recording right now is locked by that worker,
+        // which in turn waits for this webhook row; waiting for it here would deadlock. That worker's delivery is
+        // ended when it next comes due (the processor ends deliveries of a disabled webhook).
         return await db.Database.ExecuteSqlAsync($"""
             UPDATE deliveries
             SET status = 'failed', next_attempt_at = NULL, completed_at = {now}, last_error = {reason}
-            WHERE webhook_id = {webhookId} AND status IN ('pending', 'retrying')
+            WHERE id IN (SELECT id FROM deliveries WHERE webhook_id = {webhookId} AND status IN ('pending', 'retrying')
+                         FOR UPDATE SKIP LOCKED)
             """, ct);
     }
 

@@ -1,5 +1,11 @@
+using Microsoft.EntityFrameworkCore;
 using Webhooks.Core;
+using Webhooks.Core.Data;
+using Webhooks.Dispatcher.Processing;
 using Webhooks.Dispatcher.Retention;
+using Webhooks.Dispatcher.Scheduling;
+using Webhooks.Dispatcher.Sending;
+using Webhooks.Dispatcher.Telemetry;
 
 namespace Webhooks.Dispatcher.Extensions;
 
@@ -8,7 +14,31 @@ internal static class Extensions
     public static void AddDispatcherServices(this WebApplicationBuilder builder)
     {
         builder.AddWebhooksCore();
+        // Short database retries: a delivery whose read or write fails stays in flight and comes back when its lease
+        // ends, so EF's default minute of retrying would only hold a slot (and outlive the lease, doubling the work).
+        builder.Services.ConfigureDbContext<WebhooksDbContext>(options => options.UseNpgsql(npgsql =>
+            npgsql.EnableRetryOnFailure(maxRetryCount: 2, maxRetryDelay: TimeSpan.FromMilliseconds(500), errorCodesToAdd: null)));
         builder.Services.AddSingleton<DispatcherTelemetry>();
+        builder.Services.AddSingleton<DispatcherMetrics>();
+
+        // Sending: one long-lived client with its own handler (see WebhookSender for why not IHttpClientFactory).
+        builder.Services.AddSingleton<WebhookSender>();
+
+        // Processing: claim → send → record → ack or reschedule.
+        builder.Services.AddSingleton<RetryPolicy>();
+        builder.Services.AddSingleton<WebhookHealthRecorder>();
+        builder.Services.AddSingleton<AttemptRecorder>();
+        builder.Services.AddSingleton<DatabaseBackoff>();
+        builder.Services.AddSingleton<WakeSignal>();
+        builder.Services.AddSingleton<DeliveryProcessor>();
+        builder.Services.AddHostedService<DeliveryLoop>();
+
+        // Scheduling upkeep: expired leases back to due, Postgres' live deliveries back into Redis, queue gauges.
+        builder.Services.AddHostedService<LeaseReaper>();
+        builder.Services.AddHostedService<ScheduleReconciler>();
+        builder.Services.AddHostedService<QueueSampler>();
+
+        // Weekly cleanup of old deliveries.
         builder.Services.AddRetention();
     }
 }

@@ -27,7 +27,7 @@ internal static class SeedHistory
             eventId = evt.Id;
         }
         var live = status is DeliveryStatus.Pending or DeliveryStatus.Retrying;
-        var delivery = new Delivery
+        var delivery = new global::Webhooks.Core.Data.Entities.Delivery
         {
             Id = Guid.CreateVersion7(createdAt),
             TenantId = tenant.TenantId,

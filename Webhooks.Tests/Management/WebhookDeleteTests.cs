@@ -93,7 +93,7 @@ public sealed class WebhookDeleteTests(ManagementStack fixture) : IClassFixture<
         foreach (var (webhook, status) in wanted)
         {
             var final = status is DeliveryStatus.Success or DeliveryStatus.Failed;
-            var delivery = new Delivery
+            var delivery = new global::Webhooks.Core.Data.Entities.Delivery
             {
                 Id = Guid.CreateVersion7(), TenantId = tenantId, EventId = evt.Id, WebhookId = webhook, Status = status,
                 AttemptCount = status == DeliveryStatus.Pending ? 0 : 1, CreatedAt = past,

@@ -1,0 +1,36 @@
+using StackExchange.Redis;
+using Webhooks.Core.Queue;
+using Webhooks.Dispatcher.Telemetry;
+
+namespace Webhooks.Dispatcher.Scheduling;
+
+/// <summary>Samples the due set for the queue gauges (how many deliveries are due now, how late the oldest is).</summary>
+internal sealed partial class QueueSampler(IConnectionMultiplexer redis, TimeProvider time, DispatcherMetrics metrics,
+    ILogger<QueueSampler> logger) : BackgroundService
+{
+    internal static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        do
+        {
+            try
+            {
+                var db = redis.GetDatabase();
+                var now = time.GetUtcNow();
+                var due = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
+                var oldest = await db.SortedSetRangeByRankWithScoresAsync(DeliveryQueue.DueKey, 0, 0);
+                var lag = oldest.Length == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds((long)oldest[0].Score);
+                metrics.QueueSampled(due, lag > TimeSpan.Zero ? lag : TimeSpan.Zero);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(e);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(LogLevel.Debug, "Sampling the due set failed")]
+    private partial void LogFailed(Exception exception);
+}

@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Options;
+using Webhooks.Core.Queue;
+
+namespace Webhooks.Dispatcher.Scheduling;
+
+/// <summary>
+/// Puts back into Redis every live delivery Postgres knows and Redis lacks: after a Redis flush or restart, or a
+/// publish that committed but crashed before scheduling. Runs at start and every <c>Webhooks:Reconciler:Interval</c>.
+/// </summary>
+internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, DeliveryQueue queue, TimeProvider time,
+    IOptions<ReconcilerOptions> options, ILogger<ScheduleReconciler> logger) : BackgroundService
+{
+    internal const int PageSize = 1000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        do
+        {
+            try
+            {
+                var (seen, restored) = await ReconcileAsync(stoppingToken);
+                if (restored > 0) LogRestored(restored, seen);
+                else LogNothingMissing(seen);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(e);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One sweep, paged by (next_attempt_at, id) over the partial index of live deliveries.</summary>
+    internal async Task<(int Seen, int Restored)> ReconcileAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        int seen = 0, restored = 0;
+        DateTimeOffset? afterAt = null;
+        var afterId = Guid.Empty;
+        while (true)
+        {
+            var query = db.Deliveries.AsNoTracking()
+                // Written as two equalities, not Contains over a parameter, so Postgres matches the index's filter.
+                .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying) && d.NextAttemptAt != null);
+            if (afterAt is { } at) query = query.Where(d => d.NextAttemptAt > at || (d.NextAttemptAt == at && d.Id.CompareTo(afterId) > 0));
+            var page = await query.OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Take(PageSize)
+                .Select(d => new { d.Id, d.NextAttemptAt }).ToListAsync(ct);
+            if (page.Count == 0) break;
+            seen += page.Count;
+            restored += await queue.RestoreAsync(page.Select(d => (d.Id, d.NextAttemptAt!.Value)).ToList());
+            if (page.Count < PageSize) break;
+            (afterAt, afterId) = (page[^1].NextAttemptAt, page[^1].Id);
+        }
+        return (seen, restored);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Reconciler restored {Restored} of {Seen} live deliveries that the Redis schedule lacked")]
+    private partial void LogRestored(int restored, int seen);
+
+    [LoggerMessage(LogLevel.Debug, "Reconciler found all {Seen} live deliveries scheduled")]
+    private partial void LogNothingMissing(int seen);
+
+    [LoggerMessage(LogLevel.Error, "Reconciling the Redis schedule with Postgres failed; trying again next interval")]
+    private partial void LogFailed(Exception exception);
+}
