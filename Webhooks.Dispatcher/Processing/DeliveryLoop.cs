@@ -12,6 +12,9 @@ namespace Webhooks.Dispatcher.Processing;
 /// a slow endpoint holds its own slots and never a whole batch. Between claims it sleeps until the earliest due time,
 /// woken early by the Redis wake channel (a publish) or a finished delivery; the sleep is capped in case a wake is lost.
 /// </summary>
+/// <remarks>REVIEW: slots are shared by all endpoints. A hanging endpoint holds one slot per delivery for up to the
+/// request timeout, so a backlog of more than MaxConcurrency deliveries to it would still slow everyone else; a
+/// per-webhook cap (deferring its surplus instead of sending it) is the next step if that shows up in practice.</remarks>
 internal sealed partial class DeliveryLoop(
     DeliveryQueue queue,
     IConnectionMultiplexer redis,

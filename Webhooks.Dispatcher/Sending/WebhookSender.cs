@@ -74,8 +74,9 @@ internal sealed class WebhookSender : IDisposable
         {
             return new SendResult(SendOutcome.Timeout, startedAt, Elapsed(), recorded, Error: SendErrors.TimedOut(_options.RequestTimeout));
         }
-        catch (Exception e) when (e is HttpRequestException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Anything else the handler throws is still this attempt's failure: recorded and retried, never a crash loop.
             var (outcome, error) = SendErrors.Describe(e);
             return new SendResult(outcome, startedAt, Elapsed(), recorded, Error: error);
         }

@@ -53,10 +53,10 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
         var deliveryIds = new List<Guid>();
         for (var i = 0; i < 10; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook)).DeliveryIds);
-        Assert.Equal(10, await Publish.Queue(stack).DueCountAsync());
+        Assert.Equal(10, await Publish.ScheduledCountAsync(stack, deliveryIds));
 
         await FlushRedisAsync(stack);
-        Assert.Equal(0, await Publish.Queue(stack).DueCountAsync());
+        Assert.Equal(0, await Publish.ScheduledCountAsync(stack, deliveryIds));
         stack.StartDispatcher();
 
         var deliveries = await Publish.AllFinalAsync(stack, deliveryIds);
@@ -250,7 +250,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             // Claimed, unreadable, left in flight (reaped back to due when the lease ends): never lost, never sent.
             var backoff = stack.DispatcherServices.GetRequiredService<DatabaseBackoff>();
             await Eventually.True(() => Task.FromResult(backoff.Remaining > TimeSpan.Zero), "the Dispatcher to notice the outage and back off");
-            Assert.True(await Publish.Queue(stack).InFlightCountAsync() + await Publish.Queue(stack).DueCountAsync() == 5);
+            Assert.Equal(5, await Publish.ScheduledCountAsync(stack, deliveryIds));
             Assert.Empty(receiver.Received);
         }
         finally

@@ -74,7 +74,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
         var health = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhook.WebhookId, Ct);
         Assert.Equal(0, health.ConsecutiveFailures);
         Assert.NotNull(health.LastSuccessAt);
-        Assert.False(await Publish.Queue(stack).ContainsAsync(published.DeliveryId));
+        await Publish.AckedAsync(stack, published.DeliveryIds);
     }
 
     [Fact]
@@ -169,12 +169,15 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
         Assert.Equal(3, timed.Count);
         Assert.All(timed, m => Assert.Equal("sale.created", m.Tags["event_type"]));
         Assert.Equal("ms", duration.Instrument!.Unit);
-        inFlight.RecordObservableInstruments();
-        due.RecordObservableInstruments();
-        lag.RecordObservableInstruments();
-        Assert.Equal(0, inFlight.LastMeasurement!.Value);
-        Assert.Equal(0, due.LastMeasurement!.Value);
-        Assert.Equal(0, lag.LastMeasurement!.Value);
+        // In flight drops once the worker has acked (just after the final write); the queue gauges show the last sample
+        // (taken every 2 s), which reads empty once the sampler looks again.
+        await Eventually.True(() =>
+        {
+            inFlight.RecordObservableInstruments();
+            due.RecordObservableInstruments();
+            lag.RecordObservableInstruments();
+            return Task.FromResult(inFlight.LastMeasurement!.Value == 0 && due.LastMeasurement!.Value == 0 && lag.LastMeasurement!.Value == 0);
+        }, "the gauges to read idle");
     }
 
     [Fact]
@@ -201,6 +204,6 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
             Assert.Null(d.NextAttemptAt);
         });
         Assert.Empty(receiver.Received);
-        foreach (var id in published.DeliveryIds) Assert.False(await Publish.Queue(stack).ContainsAsync(id));
+        await Publish.AckedAsync(stack, published.DeliveryIds);
     }
 }

@@ -66,6 +66,29 @@ internal static class Publish
             .ToListAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>
+    /// Empties the stack's schedule. TestStack hands out Redis database indexes round-robin (15 of them) without
+    /// clearing them, so a test that counts schedule entries first removes what an earlier stack may have left.
+    /// </summary>
+    public static Task ClearScheduleAsync(TestStack stack) => stack.Redis.KeyDeleteAsync([DeliveryQueue.DueKey, DeliveryQueue.InFlightKey]);
+
+    /// <summary>How many of the deliveries the schedule holds (due or in flight), read at one instant: ids move between the sets.</summary>
+    public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<Guid> deliveryIds)
+    {
+        var read = stack.Redis.CreateTransaction();
+        var scores = deliveryIds.Select(id => (Due: read.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)),
+            InFlight: read.SortedSetScoreAsync(DeliveryQueue.InFlightKey, DeliveryQueue.Member(id)))).ToList();
+        await read.ExecuteAsync();
+        var count = 0;
+        foreach (var (due, inFlight) in scores)
+            if (await due is not null || await inFlight is not null) count++;
+        return count;
+    }
+
+    /// <summary>Waits until the schedule has forgotten the deliveries (the ack follows the final write by a moment).</summary>
+    public static Task AckedAsync(TestStack stack, IEnumerable<Guid> deliveryIds) =>
+        Eventually.True(async () => await ScheduledCountAsync(stack, deliveryIds) == 0, "the schedule to drop the final deliveries");
+
     /// <summary>Waits until the delivery is final (success or failed) and returns it.</summary>
     public static Task<Core.Data.Entities.Delivery> FinalAsync(TestStack stack, Guid deliveryId, TimeSpan? timeout = null) =>
         Eventually.Get(() => DeliveryAsync(stack, deliveryId), d => d.Status is DeliveryStatus.Success or DeliveryStatus.Failed,

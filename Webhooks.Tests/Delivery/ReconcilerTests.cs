@@ -31,6 +31,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
             await db.SaveChangesAsync(ct);
         }
         var queue = Publish.Queue(stack);
+        await Publish.ClearScheduleAsync(stack);
         await queue.ScheduleAsync(live[0].Id, now); // already scheduled: left alone
         var reconciler = new ScheduleReconciler(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), queue, TimeProvider.System,
             Options.Create(new ReconcilerOptions()), NullLogger<ScheduleReconciler>.Instance);
@@ -47,6 +48,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         Assert.Equal(dueTimes[1].ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(live[1].Id)));
         Assert.Equal(now.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(live[0].Id)));
         Assert.False(await queue.ContainsAsync(final[0].Id));
+        await Publish.ClearScheduleAsync(stack); // a later stack on this Redis database would otherwise chase these ids
 
         Core.Data.Entities.Delivery Delivery(DeliveryStatus status, DateTimeOffset? nextAttemptAt) => new()
         {

@@ -98,7 +98,7 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
         Assert.Equal([1, 2, 3, 4, 5, 6], attempts.Select(a => a.Number));
         Assert.All(attempts, a => Assert.Equal(500, a.ResponseStatus));
         Assert.Equal(6, receiver.ReceivedAt("/hooks/down").Count);
-        Assert.False(await Publish.Queue(stack).ContainsAsync(published.DeliveryId));
+        await Publish.AckedAsync(stack, published.DeliveryIds);
 
         await using var db = stack.CreateDbContext();
         var health = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhook.WebhookId, Ct);
