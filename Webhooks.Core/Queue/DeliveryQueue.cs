@@ -58,8 +58,10 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis)
     {
         if (deliveries.Count == 0) return;
         var entries = deliveries.Select(d => new SortedSetEntry(Member(d.DeliveryId), d.DueAt.ToUnixTimeMilliseconds())).ToArray();
-        await Db.SortedSetAddAsync(DueKey, entries);
-        await Db.PublishAsync(WakeChannel, deliveries.Min(d => d.DueAt).ToUnixTimeMilliseconds());
+        // Both commands go out before either answer is awaited: one round trip, not two, on every publish.
+        var added = Db.SortedSetAddAsync(DueKey, entries);
+        var woken = Db.PublishAsync(WakeChannel, deliveries.Min(d => d.DueAt).ToUnixTimeMilliseconds());
+        await Task.WhenAll(added, woken);
     }
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);

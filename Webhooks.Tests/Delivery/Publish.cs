@@ -67,8 +67,7 @@ internal static class Publish
     }
 
     /// <summary>
-    /// Empties the stack's schedule. TestStack hands out Redis database indexes round-robin (15 of them) without
-    /// clearing them, so a test that counts schedule entries first removes what an earlier stack may have left.
+    /// Empties the stack's schedule (TestStack also flushes its Redis database at start; this keeps tests explicit).
     /// </summary>
     public static Task ClearScheduleAsync(TestStack stack) => stack.Redis.KeyDeleteAsync([DeliveryQueue.DueKey, DeliveryQueue.InFlightKey]);
 
@@ -101,7 +100,12 @@ internal static class Publish
     /// <param name="retryScheduleMs">The delay before each retry, in milliseconds.</param>
     public static Dictionary<string, string?> Settings(int[] retryScheduleMs, params (string Key, string? Value)[] overrides)
     {
-        var settings = new Dictionary<string, string?> { ["Webhooks:Reconciler:Interval"] = "00:00:00.500" };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Webhooks:Reconciler:Interval"] = "00:00:00.500",
+            // These tests fail many deliveries of one webhook on purpose; auto-disable (tested in Alerts/) would end them.
+            ["Webhooks:Alerts:DisableAfter"] = "1000000",
+        };
         for (var i = 0; i < retryScheduleMs.Length; i++)
             settings[$"Webhooks:Delivery:RetrySchedule:{i}"] = TimeSpan.FromMilliseconds(retryScheduleMs[i]).ToString("c");
         foreach (var (key, value) in overrides) settings[key] = value;

@@ -46,10 +46,12 @@ public sealed class TestStack : IAsyncDisposable
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true)
     {
         var stack = new TestStack(infrastructure, settings, configureServices);
+        // Redis database indexes are reused across stacks: start from an empty schedule.
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings["ConnectionStrings:redis"] + ",allowAdmin=true");
+        await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
         if (withDispatcher) stack.StartDispatcher();
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings["ConnectionStrings:redis"]!);
         return stack;
     }
 
