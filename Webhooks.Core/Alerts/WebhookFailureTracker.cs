@@ -76,12 +76,20 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
         return new FailureOutcome(count, true) { ThresholdsCrossed = crossed, NotificationsSent = sent, DeliveriesEnded = ended };
     }
 
+    /// <summary>How stale <c>last_success_at</c> may be: see <see cref="RecordSuccessAsync"/>.</summary>
+    public static readonly TimeSpan SuccessStampResolution = TimeSpan.FromSeconds(1);
+
     public async Task RecordSuccessAsync(WebhooksDbContext db, Guid webhookId, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        // A healthy webhook succeeds thousands of times a second under load, and every write to its row would hold
+        // the row lock until the attempt's commit (an fsync), serializing all its deliveries. So the row is written
+        // only when the count must be reset or last_success_at is more than a second old.
+        var staleBefore = now - SuccessStampResolution;
         await db.Database.ExecuteSqlAsync($"""
             UPDATE webhooks SET consecutive_failures = 0, last_success_at = {now}, failure_streak_id = NULL
             WHERE id = {webhookId}
+              AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
             """, ct);
     }
 

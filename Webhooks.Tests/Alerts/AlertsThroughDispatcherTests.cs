@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Webhooks.Dispatcher;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Tests.Infrastructure;
 
@@ -27,6 +31,10 @@ public sealed class AlertsThroughDispatcherTests(InfrastructureFixture infrastru
             ["Webhooks:Delivery:RetrySchedule:0"] = "00:00:00.010",
             ["Webhooks:Reconciler:Interval"] = "00:00:00.500",
         });
+        var meters = stack.DispatcherServices.GetRequiredService<IMeterFactory>();
+        using var alerts = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.alerts");
+        using var disabled = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.webhooks.disabled");
+        using var failureRate = new MetricCollector<double>(meters, DispatcherTelemetry.Name, "webhooks.delivery.failure_rate");
         var tenant = await Seed.TenantAsync(stack);
         var member = await Seed.UserAsync(stack, tenant);
         using var memberClient = stack.CreateClient(member.ApiKey);
@@ -59,6 +67,12 @@ public sealed class AlertsThroughDispatcherTests(InfrastructureFixture infrastru
             Assert.Single(items, n => (string?)n!["kind"] == "webhook.disabled");
             Assert.All(items, n => Assert.Equal(webhookId.ToString(), (string?)n!["webhookId"]));
         }
+
+        // Operators see the same in the Dispatcher's instruments.
+        Assert.Equal([3, 5, 10], alerts.GetMeasurementSnapshot().Select(m => Convert.ToInt32(m.Tags["threshold"])).Order());
+        Assert.Equal(1, disabled.GetMeasurementSnapshot().Sum(m => m.Value));
+        failureRate.RecordObservableInstruments();
+        Assert.Equal(1.0, failureRate.LastMeasurement!.Value);
 
         // Disabled: new events create no deliveries for it, and the receiver hears nothing more.
         var sentBefore = receiver.ReceivedAt("/down").Count;

@@ -81,7 +81,8 @@ public sealed class AppFixture : IAsyncLifetime
     public async Task KillAsync(string resource)
     {
         var pid = await ProcessIdAsync(resource);
-        System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: false);
+        // The whole tree: a project runs as `dotnet run` with the service as its child.
+        System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
         await Eventually.True(() => Task.FromResult(!IsAlive(pid)), $"{resource} (pid {pid}) to die");
     }
 
