@@ -25,6 +25,8 @@ internal static class LocalPostgres
             "-c", "listen_addresses=127.0.0.1",
             "-c", $"unix_socket_directories={dataDirectory}",
             "-c", "max_connections=300",
+            // Lets an operator see which statements cost the most (CREATE EXTENSION pg_stat_statements to read it).
+            "-c", "shared_preload_libraries=pg_stat_statements",
         ];
         var server = runAsPostgres
             ? builder.AddExecutable(serverName, "setpriv", dataDirectory,

@@ -82,14 +82,17 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
     public async Task RecordSuccessAsync(WebhooksDbContext db, Guid webhookId, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        // A healthy webhook succeeds thousands of times a second under load, and every write to its row would hold
-        // the row lock until the attempt's commit (an fsync), serializing all its deliveries. So the row is written
-        // only when the count must be reset or last_success_at is more than a second old.
+        // A healthy webhook succeeds thousands of times a second under load, and every write to its row holds the
+        // row lock until the attempt's commit (an fsync), which would serialize all its deliveries. So the row is
+        // written only when the count must be reset or last_success_at is more than a second old, and SKIP LOCKED
+        // lets every other success go by while one transaction holds the row: that one is recording the same news.
+        // (A failure holding the row at that instant keeps its count: concurrent outcomes have no order anyway.)
         var staleBefore = now - SuccessStampResolution;
         await db.Database.ExecuteSqlAsync($"""
             UPDATE webhooks SET consecutive_failures = 0, last_success_at = {now}, failure_streak_id = NULL
-            WHERE id = {webhookId}
-              AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
+            WHERE id = (SELECT id FROM webhooks WHERE id = {webhookId}
+                          AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
+                        FOR NO KEY UPDATE SKIP LOCKED)
             """, ct);
     }
 

@@ -33,6 +33,8 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health)
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellation);
+            // SaveChanges inside our transaction would wrap its one INSERT in a savepoint: two statements for nothing.
+            db.Database.AutoSavepointsEnabled = false;
             var updated = await db.Deliveries
                 .Where(d => d.Id == work.Id && d.AttemptCount == number - 1
                     && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying))
