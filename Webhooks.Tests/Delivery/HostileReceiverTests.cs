@@ -1,0 +1,82 @@
+using Webhooks.Core.Data.Entities;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Delivery;
+
+/// <summary>Receivers that misbehave at the connection level: the delivery is recorded with a readable error and retried.</summary>
+public sealed class HostileReceiverTests(InfrastructureFixture infrastructure)
+{
+    private CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_receiver_that_resets_the_connection_is_recorded_as_a_network_error_and_retried()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        var resets = 2;
+        receiver.Respond = (context, _) =>
+        {
+            if (Interlocked.Decrement(ref resets) >= 0)
+            {
+                context.Abort(); // RST mid-request: no status line ever comes back
+                return Task.CompletedTask;
+            }
+            context.Response.StatusCode = 200;
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/reset"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+
+        Assert.Equal((DeliveryStatus.Success, 3), (delivery.Status, delivery.AttemptCount));
+        var attempts = await Publish.AttemptsAsync(stack, published.DeliveryId);
+        Assert.All(attempts.Take(2), a =>
+        {
+            Assert.Null(a.ResponseStatus);
+            Assert.False(string.IsNullOrWhiteSpace(a.Error));
+            Assert.DoesNotContain("Exception", a.Error); // readable text, not a stack trace
+        });
+        Assert.Equal(200, attempts[2].ResponseStatus);
+    }
+
+    [Fact]
+    public async Task A_100_MB_response_is_never_read_past_the_body_limit()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        long written = 0;
+        receiver.Respond = async (context, _) =>
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "text/plain";
+            var chunk = new byte[64 * 1024];
+            Array.Fill(chunk, (byte)'x');
+            try
+            {
+                for (var i = 0; i < 1600; i++) // 100 MiB in 64 KiB chunks
+                {
+                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                    Interlocked.Add(ref written, chunk.Length);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+                // The Dispatcher hung up after the first 10 KB: exactly what should happen.
+            }
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/huge"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+        var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+
+        Assert.Equal(DeliveryStatus.Success, delivery.Status);
+        var attempt = Assert.Single(await Publish.AttemptsAsync(stack, published.DeliveryId));
+        Assert.Equal(10 * 1024, attempt.ResponseBody!.Length);
+        // Had the Dispatcher read on, the receiver would have written all 100 MiB (on loopback, in well under a second)
+        // before the delivery was recorded. It could push only what socket buffers held before the connection closed.
+        Assert.True(Interlocked.Read(ref written) < 20L * 1024 * 1024, $"the receiver wrote {Interlocked.Read(ref written):N0} bytes");
+    }
+}
