@@ -54,10 +54,12 @@ public sealed class HostileReceiverTests(InfrastructureFixture infrastructure)
             Array.Fill(chunk, (byte)'x');
             try
             {
-                for (var i = 0; i < 1600; i++) // 100 MiB in 64 KiB chunks
+                // 100 MiB in 64 KiB chunks, paced (≥ 1 ms each) so that reading all of it would take over 1.6 s.
+                for (var i = 0; i < 1600 && !context.RequestAborted.IsCancellationRequested; i++)
                 {
                     await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
                     Interlocked.Add(ref written, chunk.Length);
+                    await Task.Delay(1, context.RequestAborted);
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
@@ -75,8 +77,8 @@ public sealed class HostileReceiverTests(InfrastructureFixture infrastructure)
         Assert.Equal(DeliveryStatus.Success, delivery.Status);
         var attempt = Assert.Single(await Publish.AttemptsAsync(stack, published.DeliveryId));
         Assert.Equal(10 * 1024, attempt.ResponseBody!.Length);
-        // Had the Dispatcher read on, the receiver would have written all 100 MiB (on loopback, in well under a second)
-        // before the delivery was recorded. It could push only what socket buffers held before the connection closed.
-        Assert.True(Interlocked.Read(ref written) < 20L * 1024 * 1024, $"the receiver wrote {Interlocked.Read(ref written):N0} bytes");
+        // Reading on would have taken the attempt past 1.6 s: it stopped at the cap and hung up.
+        Assert.True(attempt.DurationMs < 1000,
+            $"the attempt took {attempt.DurationMs} ms (receiver wrote {Interlocked.Read(ref written):N0} bytes): the body was read past its cap");
     }
 }
