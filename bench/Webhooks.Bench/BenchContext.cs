@@ -71,7 +71,7 @@ internal sealed class BenchContext(
         long last = -1;
         while (!ct.IsCancellationRequested)
         {
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
             var pending = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now)
                 + await db.SortedSetLengthAsync(DeliveryQueue.InFlightKey);
             if (pending == 0) return;

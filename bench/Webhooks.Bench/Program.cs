@@ -18,7 +18,7 @@ Console.CancelKeyPress += (_, e) =>
 };
 var ct = cancel.Token;
 var command = Environment.GetEnvironmentVariable("WEBHOOKS_BENCH_COMMAND") ?? $"dotnet Webhooks.Bench.dll {string.Join(' ', args)}".TrimEnd();
-var startedAt = DateTimeOffset.UtcNow;
+var startedAt = TimeProvider.System.GetUtcNow();
 var machine = Machine.Describe();
 var root = Repository.Root();
 
@@ -32,7 +32,7 @@ await using var redis = await ConnectionMultiplexer.ConnectAsync(app.RedisConnec
 using var tenancy = new Tenancy(app);
 var report = new BenchReport();
 var context = new BenchContext(options, app, receiver, monitor, tenancy, database, redis, report);
-ProgressLine.Say("setup", $"app up after {(DateTimeOffset.UtcNow - startedAt).TotalSeconds:0} s; api at {app.ApiAddress}");
+ProgressLine.Say("setup", $"app up after {(TimeProvider.System.GetUtcNow() - startedAt).TotalSeconds:0} s; api at {app.ApiAddress}");
 foreach (var (process, description) in monitor.Describe()) ProgressLine.Say("setup", $"{process,-10} {description}");
 
 IScenario[] all = [new RawLimitScenario(), new ScaleScenario(), new LatencyScenario(), new RetryScenario(), new DispatchScenario(),

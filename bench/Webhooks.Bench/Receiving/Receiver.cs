@@ -47,7 +47,7 @@ internal sealed class Receiver : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        var arrived = DateTime.UtcNow.Ticks;
+        var arrived = TimeProvider.System.GetUtcNow().UtcTicks;
         if (!_endpoints.TryGetValue(context.Request.Path.Value ?? "", out var inbox))
         {
             context.Response.StatusCode = 404;

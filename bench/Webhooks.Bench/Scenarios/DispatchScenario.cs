@@ -43,7 +43,7 @@ internal sealed class DispatchScenario : IScenario
                 recorded = await CountSucceededAsync(context.Database, webhookId, ct);
                 if (recorded >= total)
                 {
-                    allRecordedAt = DateTime.UtcNow;
+                    allRecordedAt = TimeProvider.System.GetUtcNow().UtcDateTime;
                     break;
                 }
                 if ((inbox.Deliveries, recorded) != lastSeen) (lastSeen, lastProgress) = ((inbox.Deliveries, recorded), Stopwatch.GetTimestamp());
@@ -64,7 +64,7 @@ internal sealed class DispatchScenario : IScenario
         var attempts = await CountAttemptsAsync(context.Database, webhookId, ct);
         var first = inbox.FirstArrival;
         var receivedRate = inbox.Deliveries > 1 ? (inbox.Deliveries - 1) / (inbox.LastArrival!.Value - first!.Value).TotalSeconds : 0;
-        var recordedRate = first is { } f && recorded > 0 ? recorded / ((allRecordedAt ?? DateTime.UtcNow) - f).TotalSeconds : 0;
+        var recordedRate = first is { } f && recorded > 0 ? recorded / ((allRecordedAt ?? TimeProvider.System.GetUtcNow().UtcDateTime) - f).TotalSeconds : 0;
         context.Report.Details[Name] = new
         {
             events = total, outcome, received = inbox.Deliveries, requests = inbox.Requests, recorded, attempts,

@@ -29,7 +29,7 @@ internal sealed class LatencyScenario : IScenario
 
         async Task<Outcome> PublishAsync(int index, CancellationToken c)
         {
-            var sent = DateTime.UtcNow;
+            var sent = TimeProvider.System.GetUtcNow().UtcDateTime;
             using var response = await client.PostAsync("/v1/events", Http.Json(Payloads.Event), c);
             if (response.StatusCode != HttpStatusCode.Accepted) return Outcome.Failed(await Http.DescribeAsync(response, c));
             using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(c), cancellationToken: c);

@@ -25,7 +25,7 @@ internal sealed class RawLimitScenario : IScenario
         async Task<Outcome> PostAsync(CancellationToken c)
         {
             var deliveryId = Guid.CreateVersion7().ToString();
-            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var timestamp = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             using var request = new HttpRequestMessage(HttpMethod.Post, Path) { Content = Http.Json(body) };
             // The headers the Dispatcher sends, so the receiver parses as much as it does for a real delivery.
             request.Headers.Add("X-Webhook-Signature", Signature);

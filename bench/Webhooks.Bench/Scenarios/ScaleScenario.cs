@@ -39,7 +39,7 @@ internal sealed class ScaleScenario : IScenario
 
         using var cpu = context.MeasureCpu(Name);
         var memoryBefore = await UsedMemoryAsync(server);
-        await AddAsync(loadedDb, o.ScaleScheduled, DateTimeOffset.UtcNow.AddHours(1), $"scheduling {o.ScaleScheduled:N0} an hour ahead", ct);
+        await AddAsync(loadedDb, o.ScaleScheduled, TimeProvider.System.GetUtcNow().AddHours(1), $"scheduling {o.ScaleScheduled:N0} an hour ahead", ct);
         var memoryAfter = await UsedMemoryAsync(server);
         var keyBytes = (long)await loadedDb.ExecuteAsync("MEMORY", "USAGE", DeliveryQueue.DueKey, "SAMPLES", "0");
         var perDelivery = (double)(memoryAfter - memoryBefore) / o.ScaleScheduled;
@@ -79,9 +79,9 @@ internal sealed class ScaleScenario : IScenario
     private static async Task<double> ClaimRateAsync(IConnectionMultiplexer redis, int due, string label, CancellationToken ct)
     {
         var db = redis.GetDatabase();
-        await AddAsync(db, due, DateTimeOffset.UtcNow.AddSeconds(-1), $"{label}: adding {due:N0} due", ct);
+        await AddAsync(db, due, TimeProvider.System.GetUtcNow().AddSeconds(-1), $"{label}: adding {due:N0} due", ct);
         var queue = new DeliveryQueue(redis);
-        var now = DateTimeOffset.UtcNow;
+        var now = TimeProvider.System.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
         long claimed = 0;
         await using (ProgressLine.Start("scale", () => $"{label}: {Interlocked.Read(ref claimed),9:N0} claimed"))
