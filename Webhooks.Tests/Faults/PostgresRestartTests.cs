@@ -21,6 +21,7 @@ public sealed class PostgresRestartTests(AppFixture app)
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { } }, Ct)).StatusCode);
 
         await app.CommandAsync("postgres", "resource-stop");
+        await app.WaitStoppedAsync("postgres");
         try
         {
             var down = await Eventually.Get(

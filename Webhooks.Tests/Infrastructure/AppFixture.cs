@@ -77,6 +77,26 @@ public sealed class AppFixture : IAsyncLifetime
         return Convert.ToInt32(running.Snapshot.Properties.First(p => p.Name == "executable.pid").Value);
     }
 
+    /// <summary>Stops a resource and waits until its process is gone (its port free), then starts it and waits until healthy.</summary>
+    public async Task RestartAsync(string resource)
+    {
+        await CommandAsync(resource, "resource-stop");
+        await WaitStoppedAsync(resource);
+        await CommandAsync(resource, "resource-start");
+        await WaitHealthyAsync(resource);
+    }
+
+    /// <summary>Waits until the orchestrator has seen the resource's process end.</summary>
+    public async Task WaitStoppedAsync(string resource)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TestTimeouts.Condition);
+        await App.ResourceNotifications.WaitForResourceAsync(resource,
+            e => e.Snapshot.State?.Text is { } state && state != KnownResourceStates.Running && state != KnownResourceStates.Starting
+                 && state != KnownResourceStates.Stopping,
+            cts.Token);
+    }
+
     /// <summary>kill -9: the process gets no chance to finish what it was doing.</summary>
     public async Task KillAsync(string resource)
     {
