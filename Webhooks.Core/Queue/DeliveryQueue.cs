@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Webhooks.Core.Queue;
@@ -22,7 +23,7 @@ namespace Webhooks.Core.Queue;
 /// the reaper then puts them back in due. Delivery is therefore at least once, and Postgres fences the writes by
 /// attempt number so a late worker cannot overwrite a newer result.
 /// </summary>
-public sealed class DeliveryQueue(IConnectionMultiplexer redis)
+public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<DeliveryQueue>? logger = null)
 {
     public static readonly RedisKey DueKey = "webhooks:due";
     public static readonly RedisKey InFlightKey = "webhooks:inflight";
@@ -65,6 +66,25 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis)
     }
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
+
+    /// <summary>
+    /// Schedules deliveries already committed to Postgres. If Redis is unreachable they are not lost: the Dispatcher's
+    /// reconciler finds them in Postgres and schedules them, so the failure is logged and the caller carries on.
+    /// </summary>
+    /// <returns>False when Redis could not be written.</returns>
+    public async Task<bool> ScheduleCommittedAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
+    {
+        try
+        {
+            await ScheduleAsync(deliveries);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger?.LogWarning(e, "Could not schedule {Count} committed deliveries in Redis; the reconciler will pick them up", deliveries.Count);
+            return false;
+        }
+    }
 
     /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
     /// <c>now + lease</c>.</summary>

@@ -10,7 +10,7 @@ namespace Webhooks.Api.Features.Deliveries;
 /// again and keeps its attempt count, so the retry schedule does not start over: a failure of the extra attempt
 /// ends it <c>failed</c> again. Postgres first, then Redis; if Redis is down the reconciler schedules them.
 /// </summary>
-internal sealed class DeliveryRequeue(WebhooksDbContext db, DeliveryQueue queue, TimeProvider time, ILogger<DeliveryRequeue> logger)
+internal sealed class DeliveryRequeue(WebhooksDbContext db, DeliveryQueue queue, TimeProvider time)
 {
     public async Task<DateTimeOffset> RequeueAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken ct)
     {
@@ -22,14 +22,7 @@ internal sealed class DeliveryRequeue(WebhooksDbContext db, DeliveryQueue queue,
                 .SetProperty(d => d.NextAttemptAt, now)
                 .SetProperty(d => d.CompletedAt, (DateTimeOffset?)null)
                 .SetProperty(d => d.LastError, (string?)null), ct);
-        try
-        {
-            await queue.ScheduleAsync(deliveryIds.Select(id => (id, now)).ToList());
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-        {
-            logger.LogWarning(e, "Could not schedule {Count} requeued deliveries in Redis; the reconciler will pick them up", deliveryIds.Count);
-        }
+        await queue.ScheduleCommittedAsync(deliveryIds.Select(id => (id, now)).ToList());
         return now;
     }
 }

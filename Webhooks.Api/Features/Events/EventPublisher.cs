@@ -22,7 +22,7 @@ internal sealed record PublishedDelivery(Guid Id, Guid WebhookId, DeliveryStatus
 /// accepted event is never lost.
 /// </summary>
 internal sealed class EventPublisher(
-    WebhooksDbContext db, DeliveryQueue queue, TimeProvider time, ApiMetrics metrics, ILogger<EventPublisher> logger)
+    WebhooksDbContext db, DeliveryQueue queue, TimeProvider time, ApiMetrics metrics)
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
@@ -102,21 +102,8 @@ internal sealed class EventPublisher(
 
         await db.SaveChangesAsync(ct); // one transaction, batched into few round trips
         foreach (var published in fresh) metrics.Published(published.Type, published.Deliveries.Count);
-        await ScheduleAsync(toSchedule);
+        await queue.ScheduleCommittedAsync(toSchedule);
         return results;
-    }
-
-    private async Task ScheduleAsync(List<(Guid, DateTimeOffset)> deliveries)
-    {
-        try
-        {
-            await queue.ScheduleAsync(deliveries);
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-        {
-            // Committed in Postgres already: the Dispatcher's reconciler will schedule these.
-            logger.LogWarning(e, "Could not schedule {Count} deliveries in Redis; the reconciler will pick them up", deliveries.Count);
-        }
     }
 
     private async Task<Dictionary<string, PublishedEvent>> LoadExistingAsync(Guid tenantId, string[] keys, CancellationToken ct)

@@ -22,20 +22,17 @@ internal sealed class SystemUnderTest : IAsyncDisposable
 
     private readonly DistributedApplication _app;
 
-    private SystemUnderTest(DistributedApplication app, Uri api, string database, string redis, string secretsKey)
+    private SystemUnderTest(DistributedApplication app, Uri api, string database, string redis)
     {
         _app = app;
         ApiAddress = api;
         DatabaseConnectionString = database;
         RedisConnectionString = redis;
-        SecretsEncryptionKey = secretsKey;
     }
 
     public Uri ApiAddress { get; }
     public string DatabaseConnectionString { get; }
     public string RedisConnectionString { get; }
-    /// <summary>Known to the bench so it can seed webhooks straight into Postgres when the management routes are absent.</summary>
-    public string SecretsEncryptionKey { get; }
 
     /// <summary>Settings every scenario relies on; they reach both services through the AppHost's <c>Webhooks:*</c> pass-through.</summary>
     public static IReadOnlyList<string> Settings(BenchOptions options) =>
@@ -100,7 +97,7 @@ internal sealed class SystemUnderTest : IAsyncDisposable
                 ?? throw new InvalidOperationException("No webhooksdb connection string.");
             var redis = await app.GetConnectionStringAsync("redis", timeout.Token)
                 ?? throw new InvalidOperationException("No redis connection string.");
-            return new SystemUnderTest(app, app.GetEndpoint("api", "http"), database, redis, secretsKey);
+            return new SystemUnderTest(app, app.GetEndpoint("api", "http"), database, redis);
         }
         catch
         {

@@ -62,9 +62,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimePr
         db.Events.Add(ping);
         db.Deliveries.Add(delivery);
         await db.SaveChangesAsync(ct);
-        // If Redis is down the reconciler schedules it; the caller still gets the id to follow.
-        try { await queue.ScheduleAsync(delivery.Id, now); }
-        catch (StackExchange.Redis.RedisException) { }
+        await queue.ScheduleCommittedAsync([(delivery.Id, now)]);
         await Send.ResponseAsync(new Response(delivery.Id, ping.Id), 202, ct);
     }
 }
