@@ -79,8 +79,13 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
     /// <summary>How stale <c>last_success_at</c> may be: see <see cref="RecordSuccessAsync"/>.</summary>
     public static readonly TimeSpan SuccessStampResolution = TimeSpan.FromSeconds(1);
 
-    public async Task RecordSuccessAsync(WebhooksDbContext db, Guid webhookId, CancellationToken ct)
+    public Task RecordSuccessAsync(WebhooksDbContext db, Guid webhookId, CancellationToken ct) =>
+        RecordSuccessesAsync(db, [webhookId], ct);
+
+    /// <summary>Records that each of these webhooks just succeeded (one statement for a whole batch of attempts).</summary>
+    public async Task RecordSuccessesAsync(WebhooksDbContext db, IReadOnlyCollection<Guid> webhookIds, CancellationToken ct)
     {
+        if (webhookIds.Count == 0) return;
         var now = time.GetUtcNow();
         // A healthy webhook succeeds thousands of times a second under load, and every write to its row holds the
         // row lock until the attempt's commit (an fsync), which would serialize all its deliveries. So the row is
@@ -88,11 +93,13 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
         // lets every other success go by while one transaction holds the row: that one is recording the same news.
         // (A failure holding the row at that instant keeps its count: concurrent outcomes have no order anyway.)
         var staleBefore = now - SuccessStampResolution;
+        var ids = webhookIds as Guid[] ?? webhookIds.ToArray();
         await db.Database.ExecuteSqlAsync($"""
             UPDATE webhooks SET consecutive_failures = 0, last_success_at = {now}, failure_streak_id = NULL
-            WHERE id = (SELECT id FROM webhooks WHERE id = {webhookId}
-                          AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
-                        FOR NO KEY UPDATE SKIP LOCKED)
+            WHERE id IN (SELECT id FROM webhooks WHERE id = ANY({ids})
+                           AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
+                         ORDER BY id
+                         FOR NO KEY UPDATE SKIP LOCKED)
             """, ct);
     }
 

@@ -29,6 +29,10 @@ internal static class Extensions
         builder.Services.AddSingleton<WebhookHealthRecorder>();
         builder.Services.AddSingleton<AttemptRecorder>();
         builder.Services.AddSingleton<DatabaseBackoff>();
+        // One instance, both the service workers hand attempts to and a hosted loop; registered before the delivery
+        // loop so that it stops after it (hosted services stop in reverse order) and writes the drained attempts.
+        builder.Services.AddSingleton<AttemptWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AttemptWriter>());
         builder.Services.AddSingleton<WakeSignal>();
         builder.Services.AddSingleton<DeliveryProcessor>();
         builder.Services.AddHostedService<DeliveryLoop>();

@@ -55,7 +55,7 @@ internal sealed partial class DeliveryLoop(
                         continue;
                     }
                     var ids = await queue.ClaimDueAsync(time.GetUtcNow(), free, lease);
-                    foreach (var id in ids) Start(id);
+                    if (ids.Count > 0) Start(ids);
                     redisFailures = 0;
                     if (ids.Count == free) continue; // more may be due right now
 
@@ -82,30 +82,30 @@ internal sealed partial class DeliveryLoop(
         }
     }
 
-    private void Start(Guid deliveryId)
+    private void Start(IReadOnlyList<Guid> deliveryIds)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already running
-        // here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not started twice:
-        // the running one acks or reschedules it.
-        if (!_running.TryAdd(deliveryId, done.Task))
+        var started = new List<Guid>(deliveryIds.Count);
+        var done = new Dictionary<Guid, TaskCompletionSource>(deliveryIds.Count);
+        foreach (var id in deliveryIds)
         {
-            LogAlreadyRunning(deliveryId);
-            return;
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already
+            // running here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not
+            // started twice: the running one acks or reschedules it.
+            if (_running.TryAdd(id, finished.Task))
+            {
+                started.Add(id);
+                done[id] = finished;
+            }
+            else LogAlreadyRunning(id);
         }
-        _ = Task.Run(async () =>
+        if (started.Count == 0) return;
+        _ = Task.Run(() => processor.ProcessAsync(started, id =>
         {
-            try
-            {
-                await processor.ProcessAsync(deliveryId, _abandon.Token);
-            }
-            finally
-            {
-                _running.TryRemove(deliveryId, out _);
-                done.SetResult();
-                wake.Set();
-            }
-        });
+            _running.TryRemove(id, out _);
+            done[id].SetResult();
+            wake.Set();
+        }, _abandon.Token));
     }
 
     private async Task DrainAsync()

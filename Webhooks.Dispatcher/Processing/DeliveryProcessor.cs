@@ -15,16 +15,17 @@ using Webhooks.Dispatcher.Telemetry;
 namespace Webhooks.Dispatcher.Processing;
 
 /// <summary>
-/// Takes one claimed delivery id to its next state: reads it, decides whether an attempt is due, sends, records the
-/// attempt, then acks it or puts it back in the schedule. Never throws for a delivery's sake; when Postgres or Redis
-/// fails it leaves the id in flight, and the lease reaper brings it back.
+/// Takes claimed delivery ids to their next state: reads them (one query per claim), decides for each whether an
+/// attempt is due, sends, has the attempt recorded (<see cref="AttemptWriter"/>, which batches the writes), then acks
+/// it or puts it back in the schedule. Never throws for a delivery's sake; when Postgres or Redis fails it leaves the
+/// id in flight, and the lease reaper brings it back.
 /// </summary>
 internal sealed partial class DeliveryProcessor(
     IServiceScopeFactory scopes,
     DeliveryQueue queue,
     WebhookSender sender,
     RetryPolicy retryPolicy,
-    AttemptRecorder recorder,
+    AttemptWriter writer,
     SecretProtector secrets,
     DatabaseBackoff databaseBackoff,
     DispatcherMetrics metrics,
@@ -34,19 +35,44 @@ internal sealed partial class DeliveryProcessor(
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
 
-    /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the delivery is handed back as due.</param>
-    public async Task ProcessAsync(Guid deliveryId, CancellationToken stopping)
+    /// <summary>Processes one claim's ids concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
+    /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
+    public async Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Action<Guid> finished, CancellationToken stopping)
+    {
+        Dictionary<Guid, DeliveryWork> works;
+        try
+        {
+            works = await LoadAsync(deliveryIds, stopping);
+            databaseBackoff.Succeeded();
+        }
+        catch (Exception e)
+        {
+            if (stopping.IsCancellationRequested) foreach (var id in deliveryIds) await HandBackAsync(id);
+            else
+            {
+                if (IsDatabaseFailure(e)) databaseBackoff.Failed();
+                LogLoadFailed(e, deliveryIds.Count);
+            }
+            foreach (var id in deliveryIds) finished(id);
+            return;
+        }
+        await Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), finished, stopping)));
+    }
+
+    private async Task RunAsync(Guid deliveryId, DeliveryWork? work, Action<Guid> finished, CancellationToken stopping)
     {
         metrics.DeliveryStarted();
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-            await ProcessAsync(db, deliveryId, stopping);
+            await ProcessAsync(deliveryId, work, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             await HandBackAsync(deliveryId);
+        }
+        catch (AttemptNotRecordedException e)
+        {
+            LogLeftInFlight(e, deliveryId); // the writer has already counted the database failure, once for its batch
         }
         catch (Exception e)
         {
@@ -56,13 +82,12 @@ internal sealed partial class DeliveryProcessor(
         finally
         {
             metrics.DeliveryEnded();
+            finished(deliveryId);
         }
     }
 
-    private async Task ProcessAsync(WebhooksDbContext db, Guid deliveryId, CancellationToken stopping)
+    private async Task ProcessAsync(Guid deliveryId, DeliveryWork? work, CancellationToken stopping)
     {
-        var work = await LoadAsync(db, deliveryId, stopping);
-        databaseBackoff.Succeeded();
         var now = time.GetUtcNow();
         if (work is null || work.IsFinal)
         {
@@ -71,7 +96,11 @@ internal sealed partial class DeliveryProcessor(
         }
         if (work.WhyWebhookClosed is { } reason)
         {
-            await AttemptRecorder.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+                await AttemptRecorder.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
+            }
             await queue.AckAsync(deliveryId);
             LogEnded(deliveryId, work.WebhookId, reason);
             return;
@@ -82,10 +111,10 @@ internal sealed partial class DeliveryProcessor(
             await queue.RescheduleAsync(deliveryId, dueAt);
             return;
         }
-        await AttemptAsync(db, work, stopping);
+        await AttemptAsync(work, stopping);
     }
 
-    private async Task AttemptAsync(WebhooksDbContext db, DeliveryWork work, CancellationToken stopping)
+    private async Task AttemptAsync(DeliveryWork work, CancellationToken stopping)
     {
         var number = work.AttemptCount + 1;
         using var scope = logger.BeginScope(new Dictionary<string, object>
@@ -108,8 +137,7 @@ internal sealed partial class DeliveryProcessor(
 
         var now = time.GetUtcNow();
         var state = NextState(number, result, now);
-        // Not cancelled at shutdown: the POST happened, so its record should land if Postgres lets it.
-        var record = await recorder.RecordAsync(db, work, number, result, state, now, CancellationToken.None);
+        var record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
         if (!record.Stored)
         {
             LogFenced(number);
@@ -166,14 +194,20 @@ internal sealed partial class DeliveryProcessor(
             : new DeliveryState(DeliveryStatus.Retrying, next, null);
     }
 
-    private static Task<DeliveryWork?> LoadAsync(WebhooksDbContext db, Guid deliveryId, CancellationToken ct) =>
-        db.Deliveries.AsNoTracking()
-            .Where(d => d.Id == deliveryId)
+    private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        var ids = deliveryIds as Guid[] ?? deliveryIds.ToArray();
+        var works = await db.Deliveries.AsNoTracking()
+            .Where(d => ids.Contains(d.Id))
             .Select(d => new DeliveryWork(d.Id, d.TenantId, d.WebhookId, d.Status, d.AttemptCount, d.NextAttemptAt,
                 d.EventId, d.Event!.Type, d.Event.Payload, d.Event.CreatedAt, d.Event.TraceParent,
                 d.Webhook!.Url, d.Webhook.Active, d.Webhook.DisabledAt, d.Webhook.DeletedAt,
                 d.Webhook.SecretCiphertext, d.Webhook.PreviousSecretCiphertext, d.Webhook.PreviousSecretExpiresAt))
-            .FirstOrDefaultAsync(ct);
+            .ToListAsync(ct);
+        return works.ToDictionary(w => w.Id);
+    }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for
     /// the lease to expire (the receiver may see it twice; it dedupes on webhook-id).</summary>
@@ -216,6 +250,9 @@ internal sealed partial class DeliveryProcessor(
 
     [LoggerMessage(LogLevel.Information, "Attempt {AttemptNumber} was not recorded: the delivery moved on meanwhile (another worker or the Api)")]
     private partial void LogFenced(int attemptNumber);
+
+    [LoggerMessage(LogLevel.Error, "{Count} claimed deliveries could not be read; they stay in flight until their lease expires")]
+    private partial void LogLoadFailed(Exception exception, int count);
 
     [LoggerMessage(LogLevel.Error, "Delivery {DeliveryId} could not be processed; it stays in flight until its lease expires")]
     private partial void LogLeftInFlight(Exception exception, Guid deliveryId);

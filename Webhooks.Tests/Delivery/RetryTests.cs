@@ -254,10 +254,7 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
         var published = await Publish.EventAsync(stack, tenant, webhook, schedule: false);
-        var recorder = new AttemptRecorder(new WebhookHealthRecorder(
-            new WebhookFailureTracker(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new AlertsOptions { Thresholds = [3, 5, 10] }),
-                NullLogger<WebhookFailureTracker>.Instance),
-            new DispatcherMetrics(new DispatcherTelemetry(new TestMeterFactory()), TimeProvider.System)));
+        var recorder = AttemptBatchTests.Recorder();
         var work = new DeliveryWork(published.DeliveryId, tenant.TenantId, webhook.WebhookId, DeliveryStatus.Pending, 0, null,
             published.EventId, "sale.created", "{}", published.PublishedAt, null, "http://127.0.0.1:9/never", true, null, null, [], null, null);
         var now = DateTimeOffset.UtcNow;
@@ -266,12 +263,12 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
         var success = new DeliveryState(DeliveryStatus.Success, null, now);
 
         await using var db = stack.CreateDbContext();
-        Assert.True((await recorder.RecordAsync(db, work, 1, Result(500), retrying, now, Ct)).Stored);
+        Assert.True((await recorder.RecordAsync(db, work, 1, Result(500), retrying, Ct)).Stored);
         // A late worker still holding attempt 1 (its lease expired and the delivery was claimed again) writes nothing.
-        Assert.False((await recorder.RecordAsync(db, work, 1, Result(200), success, now, Ct)).Stored);
-        Assert.False((await recorder.RecordAsync(db, work, 3, Result(200), success, now, Ct)).Stored);
-        Assert.True((await recorder.RecordAsync(db, work, 2, Result(200), success, now, Ct)).Stored);
-        Assert.False((await recorder.RecordAsync(db, work, 3, Result(500), retrying, now, Ct)).Stored); // final stays final
+        Assert.False((await recorder.RecordAsync(db, work, 1, Result(200), success, Ct)).Stored);
+        Assert.False((await recorder.RecordAsync(db, work, 3, Result(200), success, Ct)).Stored);
+        Assert.True((await recorder.RecordAsync(db, work, 2, Result(200), success, Ct)).Stored);
+        Assert.False((await recorder.RecordAsync(db, work, 3, Result(500), retrying, Ct)).Stored); // final stays final
 
         var delivery = await Publish.DeliveryAsync(stack, published.DeliveryId);
         Assert.Equal((DeliveryStatus.Success, 2), (delivery.Status, delivery.AttemptCount));
