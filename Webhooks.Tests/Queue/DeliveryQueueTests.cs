@@ -135,7 +135,7 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
     [Fact]
     public async Task A_large_bucket_is_promoted_a_batch_per_claim_and_each_delivery_claimed_once()
     {
-        const int count = 2 * DeliveryQueue.PromoteBatch + 500;
+        const int count = 2 * DeliveryQueue.PromoteBatch + DeliveryQueue.PromoteBatch / 2;
         var dueAt = Now + TimeSpan.FromMinutes(30);
         var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
         await _queue.ScheduleAsync(ids.Select(id => (id, dueAt + TimeSpan.FromMilliseconds(Random.Shared.Next(60_000)))).ToList());
@@ -146,6 +146,7 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         // Still promoting: the Dispatcher is told to claim again at once.
         Assert.True(await _queue.NextDueAtAsync() <= promoteAt);
         Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
+        Assert.Equal(2 * DeliveryQueue.PromoteBatch, await _queue.DueCountAsync());
         Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
         Assert.Equal(count, await _queue.DueCountAsync());
         await AssertNoLaterBucketsAsync();
