@@ -60,7 +60,7 @@ internal sealed class ScaleScenario : IScenario
                     loaded = Math.Max(loaded, await ClaimRateAsync(loadedRedis, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
             }
         }
-        var drain = await DrainAsync(loadedRedis, start.AddHours(2), o.ScaleScheduled, ct);
+        var drain = await DrainAsync(loadedRedis, server, start.AddHours(2), o.ScaleScheduled, ct);
         await ClearAsync(server);
 
         var change = (loaded - empty) / empty;
@@ -79,18 +79,21 @@ internal sealed class ScaleScenario : IScenario
         context.Report.Add(new Figure(Name, $"Claim rate with {size}",
             $"{loaded:N0} deliveries/s ({change:+0%;-0%;0%} vs empty)", "within 20% of empty", "Lua claim of 100: ~184k items/s¹", change >= -0.20));
         context.Report.Add(new Figure(Name, $"Promote and claim all {size} (clock two hours on)",
-            $"{drain.Claimed:N0} claimed ({drain.Twice} twice) at {drain.Rate:N0}/s; call p50 {drain.CallP50Ms:N2} / p99 {drain.CallP99Ms:N2} / max {drain.CallMaxMs:N1} ms",
+            $"{drain.Claimed:N0} claimed ({drain.Twice} twice) at {drain.Rate:N0}/s; {drain.Describe()}",
             "each once", Figure.None, drain.Claimed == o.ScaleScheduled && drain.Twice == 0));
     }
 
     /// <summary>Claims as the Dispatcher would once the whole schedule is due (each call also promotes a batch of
-    /// later-bucket entries), until nothing is left; counts distinct ids and times each call.</summary>
-    private static async Task<Drain> DrainAsync(IConnectionMultiplexer redis, DateTimeOffset now, int expected, CancellationToken ct)
+    /// later-bucket entries), until nothing is left; counts distinct ids and times each call, from here and as Redis
+    /// saw it (its command stats and slow log, both reset first: this Redis is the bench's own).</summary>
+    private static async Task<Drain> DrainAsync(IConnectionMultiplexer redis, IServer server, DateTimeOffset now, int expected, CancellationToken ct)
     {
         var queue = new DeliveryQueue(redis);
         var seen = new HashSet<Guid>(expected);
         var twice = 0;
         var calls = new List<double>();
+        await server.ConfigResetStatisticsAsync();
+        await server.SlowlogResetAsync();
         var started = Stopwatch.GetTimestamp();
         await using (ProgressLine.Start("scale", () => $"promoting and claiming: {seen.Count,9:N0} claimed"))
         {
@@ -106,13 +109,26 @@ internal sealed class ScaleScenario : IScenario
         }
         var rate = seen.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
         calls.Sort();
-        var drain = new Drain(seen.Count, twice, rate, calls[calls.Count / 2], calls[calls.Count * 99 / 100], calls[^1]);
-        ProgressLine.Say("scale", $"promoted and claimed {drain.Claimed:N0} ({twice} twice) at {rate:N0}/s; claim calls p50 "
-            + $"{drain.CallP50Ms:N2} / p99 {drain.CallP99Ms:N2} / max {drain.CallMaxMs:N1} ms");
+        var scripts = (await server.InfoAsync("commandstats")).SelectMany(group => group)
+            .Where(pair => pair.Key is "cmdstat_evalsha" or "cmdstat_eval")
+            .Select(pair => pair.Value.Split(',').Select(field => field.Split('=')).ToDictionary(kv => kv[0], kv => double.Parse(kv[1], CultureInfo.InvariantCulture)))
+            .ToList();
+        var slow = (await server.SlowlogGetAsync(128)).Where(t => t.Arguments[0].ToString()!.StartsWith("EVAL", StringComparison.OrdinalIgnoreCase)).ToList();
+        var drain = new Drain(seen.Count, twice, rate, calls[calls.Count / 2], calls[calls.Count * 99 / 100], calls[^1],
+            scripts.Sum(f => f["usec"]) / scripts.Sum(f => f["calls"]), slow.Count,
+            slow.Count == 0 ? null : slow.Max(t => t.Duration.TotalMilliseconds));
+        ProgressLine.Say("scale", $"promoted and claimed {drain.Claimed:N0} ({twice} twice) at {rate:N0}/s; {drain.Describe()}");
         return drain;
     }
 
-    private sealed record Drain(int Claimed, int Twice, double Rate, double CallP50Ms, double CallP99Ms, double CallMaxMs);
+    /// <param name="RedisMeanCallUs">Redis' own time per script call, on average.</param>
+    /// <param name="RedisSlowCalls">Script calls in Redis' slow log (its default threshold: 10 ms).</param>
+    private sealed record Drain(int Claimed, int Twice, double Rate, double CallP50Ms, double CallP99Ms, double CallMaxMs,
+        double RedisMeanCallUs, int RedisSlowCalls, double? RedisSlowestMs)
+    {
+        public string Describe() => $"claim call p50 {CallP50Ms:N2} / p99 {CallP99Ms:N2} / max {CallMaxMs:N1} ms; in Redis {RedisMeanCallUs:N0} µs "
+            + (RedisSlowCalls == 0 ? "a call on average, none ≥ 10 ms" : $"a call on average, {RedisSlowCalls} ≥ 10 ms (slowest {RedisSlowestMs:N1} ms)");
+    }
 
     /// <summary>Adds <paramref name="due"/> deliveries due now and claims them all, as one Dispatcher would.</summary>
     private static async Task<double> ClaimRateAsync(IConnectionMultiplexer redis, int due, string label, CancellationToken ct)
