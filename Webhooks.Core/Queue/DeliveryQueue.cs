@@ -62,7 +62,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// ZADD, which a schedule straight into the due set would have cost anyway, and the Lua around it), so a promoting
     /// claim holds Redis at most ~1 ms more. Still ahead of any dispatch rate: while a bucket is being promoted,
     /// <see cref="NextDueAtAsync"/> asks for the next claim at once, and a busy Dispatcher claims 100 at a time.</summary>
-    internal const int PromoteBatch = 250;
+    public const int PromoteBatch = 250;
 
     private static readonly LuaScript ClaimScript = LuaScript.Prepare($$"""
         local budget = tonumber(@promoteMax)

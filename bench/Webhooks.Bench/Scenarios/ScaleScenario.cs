@@ -83,51 +83,59 @@ internal sealed class ScaleScenario : IScenario
             "each once", Figure.None, drain.Claimed == o.ScaleScheduled && drain.Twice == 0));
     }
 
-    /// <summary>Claims as the Dispatcher would once the whole schedule is due (each call also promotes a batch of
-    /// later-bucket entries), until nothing is left; counts distinct ids and times each call, from here and as Redis
-    /// saw it (its command stats and slow log, both reset first: this Redis is the bench's own).</summary>
+    /// <summary>
+    /// Claims as the Dispatcher would once the whole schedule is due, until nothing is left: each call promotes up to
+    /// <see cref="DeliveryQueue.PromoteBatch"/> later-bucket entries, then claims 100. Counts distinct ids, and reads
+    /// Redis' CPU time per call (not wall time, which on a busy box is mostly waiting for a core) while buckets remain
+    /// and once they are gone: the difference is what promotion costs Redis.
+    /// </summary>
     private static async Task<Drain> DrainAsync(IConnectionMultiplexer redis, IServer server, DateTimeOffset now, int expected, CancellationToken ct)
     {
         var queue = new DeliveryQueue(redis);
+        var db = redis.GetDatabase();
         var seen = new HashSet<Guid>(expected);
         var twice = 0;
-        var calls = new List<double>();
-        await server.ConfigResetStatisticsAsync();
-        await server.SlowlogResetAsync();
+        var calls = 0;
+        var first = (Cpu: await RedisCpuSecondsAsync(server), Calls: 0);
+        (double Cpu, int Calls)? promoted = null;
         var started = Stopwatch.GetTimestamp();
         await using (ProgressLine.Start("scale", () => $"promoting and claiming: {seen.Count,9:N0} claimed"))
         {
             while (await queue.NextDueAtAsync() is not null)
             {
                 ct.ThrowIfCancellationRequested();
-                var call = Stopwatch.GetTimestamp();
                 var ids = await queue.ClaimDueAsync(now, ClaimBatch, Lease);
-                calls.Add(Stopwatch.GetElapsedTime(call).TotalMilliseconds);
+                calls++;
                 foreach (var id in ids)
                     if (!seen.Add(id)) twice++;
+                if (promoted is null && calls % 10 == 0 && await db.SortedSetLengthAsync(DeliveryQueue.LaterKey) == 0)
+                    promoted = (await RedisCpuSecondsAsync(server), calls);
             }
         }
         var rate = seen.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
-        calls.Sort();
-        var scripts = (await server.InfoAsync("commandstats")).SelectMany(group => group)
-            .Where(pair => pair.Key is "cmdstat_evalsha" or "cmdstat_eval")
-            .Select(pair => pair.Value.Split(',').Select(field => field.Split('=')).ToDictionary(kv => kv[0], kv => double.Parse(kv[1], CultureInfo.InvariantCulture)))
-            .ToList();
-        var slow = (await server.SlowlogGetAsync(128)).Where(t => t.Arguments[0].ToString()!.StartsWith("EVAL", StringComparison.OrdinalIgnoreCase)).ToList();
-        var drain = new Drain(seen.Count, twice, rate, calls[calls.Count / 2], calls[calls.Count * 99 / 100], calls[^1],
-            scripts.Sum(f => f["usec"]) / scripts.Sum(f => f["calls"]), slow.Count,
-            slow.Count == 0 ? null : slow.Max(t => t.Duration.TotalMilliseconds));
+        var last = (Cpu: await RedisCpuSecondsAsync(server), Calls: calls);
+        var split = promoted ?? last;
+        var drain = new Drain(seen.Count, twice, rate, split.Calls,
+            CpuPerCallUs: (split.Cpu - first.Cpu) / Math.Max(split.Calls, 1) * 1e6,
+            CpuPerPlainCallUs: (last.Cpu - split.Cpu) / Math.Max(last.Calls - split.Calls, 1) * 1e6);
         ProgressLine.Say("scale", $"promoted and claimed {drain.Claimed:N0} ({twice} twice) at {rate:N0}/s; {drain.Describe()}");
         return drain;
     }
 
-    /// <param name="RedisMeanCallUs">Redis' own time per script call, on average.</param>
-    /// <param name="RedisSlowCalls">Script calls in Redis' slow log (its default threshold: 10 ms).</param>
-    private sealed record Drain(int Claimed, int Twice, double Rate, double CallP50Ms, double CallP99Ms, double CallMaxMs,
-        double RedisMeanCallUs, int RedisSlowCalls, double? RedisSlowestMs)
+    /// <param name="PromotingCalls">Claim calls until the last bucket was gone (checked every 10).</param>
+    /// <param name="CpuPerCallUs">Redis CPU per call meanwhile (with the NextDueAtAsync read between calls).</param>
+    /// <param name="CpuPerPlainCallUs">The same after: plain claims of 100, no promotion.</param>
+    private sealed record Drain(int Claimed, int Twice, double Rate, int PromotingCalls, double CpuPerCallUs, double CpuPerPlainCallUs)
     {
-        public string Describe() => $"claim call p50 {CallP50Ms:N2} / p99 {CallP99Ms:N2} / max {CallMaxMs:N1} ms; in Redis {RedisMeanCallUs:N0} µs "
-            + (RedisSlowCalls == 0 ? "a call on average, none ≥ 10 ms" : $"a call on average, {RedisSlowCalls} ≥ 10 ms (slowest {RedisSlowestMs:N1} ms)");
+        public string Describe() =>
+            $"Redis CPU {CpuPerCallUs:N0} µs a claim while promoting ({PromotingCalls:N0} calls, {DeliveryQueue.PromoteBatch} entries each), "
+            + $"{CpuPerPlainCallUs:N0} µs after";
+    }
+
+    private static async Task<double> RedisCpuSecondsAsync(IServer server)
+    {
+        var info = (await server.InfoAsync("cpu")).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
+        return double.Parse(info["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(info["used_cpu_sys"], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Adds <paramref name="due"/> deliveries due now and claims them all, as one Dispatcher would.</summary>
