@@ -64,51 +64,6 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// <see cref="NextDueAtAsync"/> asks for the next claim at once, and a busy Dispatcher claims 100 at a time.</summary>
     public const int PromoteBatch = 250;
 
-    private static readonly LuaScript ClaimScript = LuaScript.Prepare($$"""
-        local budget = tonumber(@promoteMax)
-        while budget > 0 do
-          local starts = redis.call('ZRANGEBYSCORE', @later, '-inf', @promoteUntil, 'LIMIT', 0, 1)
-          if #starts == 0 then break end
-          local start = starts[1]
-          local bucket = @bucketPrefix .. start
-          local from = tonumber(redis.call('HGET', @promoting, start) or 0)
-          local chunk = redis.call('GETRANGE', bucket, from, from + budget * {{LaterBuckets.EntryBytes}} - 1)
-          local n = math.floor(#chunk / {{LaterBuckets.EntryBytes}})
-          if n > 0 then
-            local ids = {}
-            for i = 1, n do
-              local at = (i - 1) * {{LaterBuckets.EntryBytes}}
-              ids[i] = string.sub(chunk, at + 1, at + 16)
-            end
-            local leased = redis.call('ZMSCORE', @inflight, unpack(ids))
-            local adds, k = {}, 0
-            for i = 1, n do
-              if not leased[i] then
-                adds[k + 1] = struct.unpack('<i8', chunk, (i - 1) * {{LaterBuckets.EntryBytes}} + 17)
-                adds[k + 2] = ids[i]
-                k = k + 2
-              end
-            end
-            if k > 0 then redis.call('ZADD', @due, 'LT', unpack(adds)) end
-            budget = budget - n
-          end
-          if n == 0 or from + n * {{LaterBuckets.EntryBytes}} >= redis.call('STRLEN', bucket) then
-            redis.call('DEL', bucket)
-            redis.call('ZREM', @later, start)
-            redis.call('HDEL', @promoting, start)
-          else
-            redis.call('HSET', @promoting, start, from + n * {{LaterBuckets.EntryBytes}})
-          end
-        end
-
-        local ids = redis.call('ZRANGEBYSCORE', @due, '-inf', @now, 'LIMIT', 0, @max)
-        if #ids > 0 then
-          for _, id in ipairs(ids) do redis.call('ZADD', @inflight, @leaseUntil, id) end
-          redis.call('ZREM', @due, unpack(ids))
-        end
-        return ids
-        """);
-
     private static readonly LuaScript ReapScript = LuaScript.Prepare("""
         local ids = redis.call('ZRANGEBYSCORE', @inflight, '-inf', @now, 'LIMIT', 0, @max)
         if #ids > 0 then
@@ -122,12 +77,15 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
 
     private IDatabase Db => redis.GetDatabase();
 
+    /// <summary>Due times up to this (unix ms) go to the due set, later ones to a later bucket.</summary>
+    private long NearUntil() => (_time.GetUtcNow() + NearHorizon).ToUnixTimeMilliseconds();
+
     /// <summary>Schedules deliveries: those due within <see cref="NearHorizon"/> in the due set (an earlier score it
     /// already holds stays) and wakes sleeping Dispatchers; later ones in their later bucket.</summary>
     public async Task ScheduleAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return;
-        var nearUntil = (_time.GetUtcNow() + NearHorizon).ToUnixTimeMilliseconds();
+        var nearUntil = NearUntil();
         var near = new List<SortedSetEntry>(deliveries.Count);
         var later = new List<(Guid, long)>();
         foreach (var (id, dueAt) in deliveries)
@@ -178,7 +136,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// <see cref="NearHorizon"/> of <paramref name="now"/> into the due set.</summary>
     public async Task<IReadOnlyList<Guid>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease)
     {
-        var result = await Db.ScriptEvaluateAsync(ClaimScript, new
+        var result = await Db.ScriptEvaluateAsync(ClaimScript.Script, new
         {
             due = DueKey,
             inflight = InFlightKey,
@@ -205,7 +163,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
         var writes = new List<Task> { transaction.SortedSetRemoveAsync(InFlightKey, Member(deliveryId)) };
-        if (dueAt <= _time.GetUtcNow() + NearHorizon)
+        if (at <= NearUntil())
             writes.Add(transaction.SortedSetAddAsync(DueKey, Member(deliveryId), at, SortedSetWhen.LessThan));
         else
             writes.AddRange(LaterBuckets.Append(transaction, [(deliveryId, at)]));
