@@ -5,6 +5,7 @@ public sealed class ReconcilerOptions
 {
     public const string Section = "Webhooks:Reconciler";
 
-    /// <summary>How often Postgres is swept for due deliveries Redis lacks (default 1 min), 100 ms – 1 day.</summary>
+    /// <summary>How often Postgres is swept for deliveries due within the next 90 s that Redis lacks (default 1 min),
+    /// 100 ms – 1 day. Above 90 s, a delivery lost with Redis can be restored up to the difference late.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 }

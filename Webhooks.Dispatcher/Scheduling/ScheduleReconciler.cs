@@ -10,6 +10,9 @@ namespace Webhooks.Dispatcher.Scheduling;
 /// <summary>
 /// Puts back into Redis every live delivery Postgres knows and Redis lacks: after a Redis flush or restart, or a
 /// publish that committed but crashed before scheduling. Runs at start and every <c>Webhooks:Reconciler:Interval</c>.
+/// Only deliveries due within <see cref="DeliveryQueue.RestoreHorizon"/> are swept: later ones wait in Redis' later
+/// buckets, which the sweep cannot cheaply search (restoring them would fill the due set with copies), and one lost
+/// with Redis is restored by the first sweep after it comes that close, before it is due.
 /// </summary>
 internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, DeliveryQueue queue, TimeProvider time,
     IOptions<ReconcilerOptions> options, ILogger<ScheduleReconciler> logger) : BackgroundService
@@ -39,6 +42,7 @@ internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, De
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        var until = time.GetUtcNow() + DeliveryQueue.RestoreHorizon;
         int seen = 0, restored = 0;
         DateTimeOffset? afterAt = null;
         var afterId = Guid.Empty;
@@ -46,7 +50,7 @@ internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, De
         {
             var query = db.Deliveries.AsNoTracking()
                 // Written as two equalities, not Contains over a parameter, so Postgres matches the index's filter.
-                .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying) && d.NextAttemptAt != null);
+                .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying) && d.NextAttemptAt < until);
             if (afterAt is { } at) query = query.Where(d => d.NextAttemptAt > at || (d.NextAttemptAt == at && d.Id.CompareTo(afterId) > 0));
             var page = await query.OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Take(PageSize)
                 .Select(d => new { d.Id, d.NextAttemptAt }).ToListAsync(ct);
@@ -59,10 +63,10 @@ internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, De
         return (seen, restored);
     }
 
-    [LoggerMessage(LogLevel.Warning, "Reconciler restored {Restored} of {Seen} live deliveries that the Redis schedule lacked")]
+    [LoggerMessage(LogLevel.Warning, "Reconciler restored {Restored} of {Seen} live deliveries due soon that the Redis schedule lacked")]
     private partial void LogRestored(int restored, int seen);
 
-    [LoggerMessage(LogLevel.Debug, "Reconciler found all {Seen} live deliveries scheduled")]
+    [LoggerMessage(LogLevel.Debug, "Reconciler found all {Seen} live deliveries due soon scheduled")]
     private partial void LogNothingMissing(int seen);
 
     [LoggerMessage(LogLevel.Error, "Reconciling the Redis schedule with Postgres failed; trying again next interval")]

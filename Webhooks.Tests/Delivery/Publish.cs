@@ -67,9 +67,10 @@ internal static class Publish
     }
 
     /// <summary>
-    /// Empties the stack's schedule (TestStack also flushes its Redis database at start; this keeps tests explicit).
+    /// Empties the stack's schedule, both tiers (TestStack also flushes its Redis database at start; this keeps tests
+    /// explicit). The database holds nothing else.
     /// </summary>
-    public static Task ClearScheduleAsync(TestStack stack) => stack.Redis.KeyDeleteAsync([DeliveryQueue.DueKey, DeliveryQueue.InFlightKey]);
+    public static Task ClearScheduleAsync(TestStack stack) => stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
 
     /// <summary>How many of the deliveries the schedule holds (due or in flight), read at one instant: ids move between the sets.</summary>
     public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<Guid> deliveryIds)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
@@ -20,8 +21,9 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
         var published = await Publish.EventAsync(stack, tenant, webhook, schedule: false);
         var now = DateTimeOffset.UtcNow;
-        // Few distinct due times, so pages break inside runs of equal times and the (time, id) keyset must hold.
-        DateTimeOffset[] dueTimes = [now.AddMinutes(5), now.AddMinutes(10), now.AddMinutes(15)];
+        // Few distinct due times, so pages break inside runs of equal times and the (time, id) keyset must hold; all
+        // within the sweep's horizon (later ones are left to the later buckets: see the next test).
+        DateTimeOffset[] dueTimes = [now.AddMinutes(-1), now.AddSeconds(30), now.AddSeconds(60)];
         var live = Enumerable.Range(0, 2 * ScheduleReconciler.PageSize + 500).Select(i => Delivery(i % 2 == 0 ? DeliveryStatus.Pending : DeliveryStatus.Retrying, dueTimes[i % 3])).ToList();
         var final = new[] { Delivery(DeliveryStatus.Success, null), Delivery(DeliveryStatus.Failed, null) };
         await using (var db = stack.CreateDbContext())
@@ -33,8 +35,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         var queue = Publish.Queue(stack);
         await Publish.ClearScheduleAsync(stack);
         await queue.ScheduleAsync(live[0].Id, now); // already scheduled: left alone
-        var reconciler = new ScheduleReconciler(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), queue, TimeProvider.System,
-            Options.Create(new ReconcilerOptions()), NullLogger<ScheduleReconciler>.Instance);
+        var reconciler = Reconciler(stack, queue, TimeProvider.System);
 
         var first = await reconciler.ReconcileAsync(ct);
         var second = await reconciler.ReconcileAsync(ct);
@@ -50,11 +51,59 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         Assert.False(await queue.ContainsAsync(final[0].Id));
         await Publish.ClearScheduleAsync(stack); // a later stack on this Redis database would otherwise chase these ids
 
-        Core.Data.Entities.Delivery Delivery(DeliveryStatus status, DateTimeOffset? nextAttemptAt) => new()
-        {
-            Id = Guid.CreateVersion7(), TenantId = tenant.TenantId, EventId = published.EventId, WebhookId = webhook.WebhookId,
-            Status = status, AttemptCount = status == DeliveryStatus.Pending ? 0 : 1, NextAttemptAt = nextAttemptAt, CreatedAt = now,
-            CompletedAt = nextAttemptAt is null ? now : null,
-        };
+        Core.Data.Entities.Delivery Delivery(DeliveryStatus status, DateTimeOffset? nextAttemptAt) =>
+            NewDelivery(tenant, published, webhook, status, nextAttemptAt, now);
     }
+
+    [Fact]
+    public async Task After_a_flush_deliveries_due_soon_are_restored_at_once_and_later_ones_before_they_are_due()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
+        var published = await Publish.EventAsync(stack, tenant, webhook); // due now, scheduled
+        // Whole milliseconds, so Postgres' microseconds give back the same due times the schedule scores hold.
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var soon = NewDelivery(tenant, published, webhook, DeliveryStatus.Retrying, now.AddSeconds(30), now);
+        var later = NewDelivery(tenant, published, webhook, DeliveryStatus.Retrying, now.AddHours(1).AddMilliseconds(17), now);
+        await using (var db = stack.CreateDbContext())
+        {
+            db.Deliveries.AddRange(soon, later);
+            await db.SaveChangesAsync(ct);
+        }
+        var clock = new FakeTimeProvider(now);
+        var queue = new DeliveryQueue(stack.RedisMultiplexer, time: clock);
+        await queue.ScheduleAsync([(soon.Id, soon.NextAttemptAt!.Value), (later.Id, later.NextAttemptAt!.Value)]);
+        var reconciler = Reconciler(stack, queue, clock);
+
+        // The later one waits in its bucket, which the sweep neither searches nor doubles into the due set.
+        Assert.Equal((2, 0), await reconciler.ReconcileAsync(ct));
+        Assert.Equal(2, await queue.DueCountAsync());
+
+        await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
+        Assert.Equal((2, 2), await reconciler.ReconcileAsync(ct));
+        Assert.Equal(soon.NextAttemptAt!.Value.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(soon.Id)));
+        Assert.False(await queue.ContainsAsync(later.Id));
+
+        clock.Advance(later.NextAttemptAt!.Value - DeliveryQueue.RestoreHorizon + TimeSpan.FromSeconds(1) - now);
+        Assert.Equal((3, 1), await reconciler.ReconcileAsync(ct));
+        var dueAt = later.NextAttemptAt!.Value;
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(later.Id)));
+        Assert.Equal([published.DeliveryId, soon.Id], (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Order());
+        Assert.Equal([later.Id], await queue.ClaimDueAsync(dueAt, 10, TimeSpan.FromMinutes(1)));
+        await Publish.ClearScheduleAsync(stack);
+    }
+
+    private static ScheduleReconciler Reconciler(TestStack stack, DeliveryQueue queue, TimeProvider time) =>
+        new(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), queue, time, Options.Create(new ReconcilerOptions()),
+            NullLogger<ScheduleReconciler>.Instance);
+
+    private static Core.Data.Entities.Delivery NewDelivery(SeededTenant tenant, PublishedEvent published, SeededWebhook webhook, DeliveryStatus status,
+        DateTimeOffset? nextAttemptAt, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(), TenantId = tenant.TenantId, EventId = published.EventId, WebhookId = webhook.WebhookId,
+        Status = status, AttemptCount = status == DeliveryStatus.Pending ? 0 : 1, NextAttemptAt = nextAttemptAt, CreatedAt = now,
+        CompletedAt = nextAttemptAt is null ? now : null,
+    };
 }

@@ -8,11 +8,14 @@ using Webhooks.Core.Queue;
 namespace Webhooks.Bench.Scenarios;
 
 /// <summary>
-/// The schedule at scale, on two scratch Redis databases of the app's Redis (so the services never see them): the real
-/// <see cref="DeliveryQueue"/> keys and member encoding (16-byte ids scored by unix ms), N deliveries scheduled an hour
-/// ahead in one, Redis memory per scheduled delivery, and the rate at which <see cref="DeliveryQueue.ClaimDueAsync"/>
-/// (100 per call, as the Dispatcher claims) drains due items in the empty one and beside the N in the other. Rounds
-/// alternate between the two so that the box's noise falls on both alike; each rate is the best of its rounds.
+/// The schedule at scale, on two scratch Redis databases of the app's Redis (so the services never see them): N
+/// deliveries scheduled through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/>
+/// in one, due at random over the hour that starts an hour ahead (an hour of traffic's 1 h retries: ~60 later buckets
+/// of a few hundred KB, where APPEND's doubling slack is largest), Redis memory per scheduled delivery, and the rate
+/// at which <see cref="DeliveryQueue.ClaimDueAsync"/> (100 per call, as the Dispatcher claims) drains due items in the
+/// empty one and beside the N in the other. Rounds alternate between the two so that the box's noise falls on both
+/// alike; each rate is the best of its rounds. Last, the clock jumps two hours: claims promote and claim all N, each
+/// exactly once, and the time per claim call (round trip included) shows what promotion adds.
 /// </summary>
 internal sealed class ScaleScenario : IScenario
 {
@@ -20,6 +23,7 @@ internal sealed class ScaleScenario : IScenario
     private const int LoadedDatabase = 15;
     private const int ClaimBatch = 100;
     private const int AddChunk = 1000;
+    private const int Pipelined = 16;
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     public string Name => "scale";
@@ -31,17 +35,17 @@ internal sealed class ScaleScenario : IScenario
         await using var emptyRedis = await ConnectionMultiplexer.ConnectAsync($"{context.App.RedisConnectionString},defaultDatabase={EmptyDatabase}");
         await using var loadedRedis = await ConnectionMultiplexer.ConnectAsync(
             $"{context.App.RedisConnectionString},defaultDatabase={LoadedDatabase},allowAdmin=true");
-        var emptyDb = emptyRedis.GetDatabase();
         var loadedDb = loadedRedis.GetDatabase();
         var server = loadedRedis.GetServer(loadedRedis.GetEndPoints()[0]);
-        await ClearAsync(emptyDb);
-        await ClearAsync(loadedDb);
+        await ClearAsync(server);
 
         using var cpu = context.MeasureCpu(Name);
         var memoryBefore = await UsedMemoryAsync(server);
-        await AddAsync(loadedDb, o.ScaleScheduled, TimeProvider.System.GetUtcNow().AddHours(1), $"scheduling {o.ScaleScheduled:N0} an hour ahead", ct);
+        var start = TimeProvider.System.GetUtcNow();
+        await ScheduleAsync(new DeliveryQueue(loadedRedis), o.ScaleScheduled, start.AddHours(1), TimeSpan.FromHours(1),
+            $"scheduling {o.ScaleScheduled:N0} over the hour starting an hour ahead", ct);
         var memoryAfter = await UsedMemoryAsync(server);
-        var keyBytes = (long)await loadedDb.ExecuteAsync("MEMORY", "USAGE", DeliveryQueue.DueKey, "SAMPLES", "0");
+        var keyBytes = await KeyBytesAsync(server, loadedDb);
         var perDelivery = (double)(memoryAfter - memoryBefore) / o.ScaleScheduled;
 
         double empty = 0, loaded = 0;
@@ -56,23 +60,82 @@ internal sealed class ScaleScenario : IScenario
                     loaded = Math.Max(loaded, await ClaimRateAsync(loadedRedis, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
             }
         }
-        await ClearAsync(emptyDb);
-        await ClearAsync(loadedDb);
+        var drain = await DrainAsync(loadedRedis, server, start.AddHours(2), o.ScaleScheduled, ct);
+        await ClearAsync(server);
 
         var change = (loaded - empty) / empty;
         context.Report.Details[Name] = new
         {
             scheduled = o.ScaleScheduled, usedMemoryBefore = memoryBefore, usedMemoryAfter = memoryAfter, bytesPerScheduled = perDelivery,
-            dueKeyBytes = keyBytes, claimedPerRound = o.ScaleDue, claimBatch = ClaimBatch, rounds = o.ScaleRounds,
+            keyBytes, claimedPerRound = o.ScaleDue, claimBatch = ClaimBatch, rounds = o.ScaleRounds,
             claimPerSecondEmpty = empty, claimPerSecondLoaded = loaded, change,
+            drain,
         };
         var size = $"{o.ScaleScheduled:N0} scheduled";
         context.Report.Add(new Figure(Name, $"Redis memory per scheduled delivery ({size})",
-            $"{perDelivery:N0} bytes (used_memory Δ; the key alone: {(double)keyBytes / o.ScaleScheduled:N0})", "≤ 100 bytes", Figure.None, perDelivery <= 100));
+            $"{perDelivery:N0} bytes (used_memory Δ; the keys alone: {(double)keyBytes / o.ScaleScheduled:N0})", "≤ 100 bytes", Figure.None, perDelivery <= 100));
         context.Report.Add(new Figure(Name, $"Claim rate, schedule empty (`ClaimDueAsync`, {ClaimBatch}/call)",
             $"{empty:N0} deliveries/s", Figure.None, "Lua claim of 100: ~184k items/s¹", null));
         context.Report.Add(new Figure(Name, $"Claim rate with {size}",
             $"{loaded:N0} deliveries/s ({change:+0%;-0%;0%} vs empty)", "within 20% of empty", "Lua claim of 100: ~184k items/s¹", change >= -0.20));
+        context.Report.Add(new Figure(Name, $"Promote and claim all {size} (clock two hours on)",
+            $"{drain.Claimed:N0} claimed ({drain.Twice} twice) at {drain.Rate:N0}/s; {drain.Describe()}",
+            "each once", Figure.None, drain.Claimed == o.ScaleScheduled && drain.Twice == 0));
+    }
+
+    /// <summary>
+    /// Claims as the Dispatcher would once the whole schedule is due, until nothing is left: each call promotes up to
+    /// <see cref="DeliveryQueue.PromoteBatch"/> later-bucket entries, then claims 100. Counts distinct ids, and reads
+    /// Redis' CPU time per call (not wall time, which on a busy box is mostly waiting for a core) while buckets remain
+    /// and once they are gone: the difference is what promotion costs Redis.
+    /// </summary>
+    private static async Task<Drain> DrainAsync(IConnectionMultiplexer redis, IServer server, DateTimeOffset now, int expected, CancellationToken ct)
+    {
+        var queue = new DeliveryQueue(redis);
+        var db = redis.GetDatabase();
+        var seen = new HashSet<Guid>(expected);
+        var twice = 0;
+        var calls = 0;
+        var first = (Cpu: await RedisCpuSecondsAsync(server), Calls: 0);
+        (double Cpu, int Calls)? promoted = null;
+        var started = Stopwatch.GetTimestamp();
+        await using (ProgressLine.Start("scale", () => $"promoting and claiming: {seen.Count,9:N0} claimed"))
+        {
+            while (await queue.NextDueAtAsync() is not null)
+            {
+                ct.ThrowIfCancellationRequested();
+                var ids = await queue.ClaimDueAsync(now, ClaimBatch, Lease);
+                calls++;
+                foreach (var id in ids)
+                    if (!seen.Add(id)) twice++;
+                if (promoted is null && calls % 10 == 0 && await db.SortedSetLengthAsync(DeliveryQueue.LaterKey) == 0)
+                    promoted = (await RedisCpuSecondsAsync(server), calls);
+            }
+        }
+        var rate = seen.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var last = (Cpu: await RedisCpuSecondsAsync(server), Calls: calls);
+        var split = promoted ?? last;
+        var drain = new Drain(seen.Count, twice, rate, split.Calls,
+            CpuPerCallUs: (split.Cpu - first.Cpu) / Math.Max(split.Calls, 1) * 1e6,
+            CpuPerPlainCallUs: (last.Cpu - split.Cpu) / Math.Max(last.Calls - split.Calls, 1) * 1e6);
+        ProgressLine.Say("scale", $"promoted and claimed {drain.Claimed:N0} ({twice} twice) at {rate:N0}/s; {drain.Describe()}");
+        return drain;
+    }
+
+    /// <param name="PromotingCalls">Claim calls until the last bucket was gone (checked every 10).</param>
+    /// <param name="CpuPerCallUs">Redis CPU per call meanwhile (with the NextDueAtAsync read between calls).</param>
+    /// <param name="CpuPerPlainCallUs">The same after: plain claims of 100, no promotion.</param>
+    private sealed record Drain(int Claimed, int Twice, double Rate, int PromotingCalls, double CpuPerCallUs, double CpuPerPlainCallUs)
+    {
+        public string Describe() =>
+            $"Redis CPU {CpuPerCallUs:N0} µs a claim while promoting ({PromotingCalls:N0} calls, {DeliveryQueue.PromoteBatch} entries each), "
+            + $"{CpuPerPlainCallUs:N0} µs after";
+    }
+
+    private static async Task<double> RedisCpuSecondsAsync(IServer server)
+    {
+        var info = (await server.InfoAsync("cpu")).SelectMany(group => group).ToDictionary(pair => pair.Key, pair => pair.Value);
+        return double.Parse(info["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(info["used_cpu_sys"], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Adds <paramref name="due"/> deliveries due now and claims them all, as one Dispatcher would.</summary>
@@ -99,27 +162,52 @@ internal sealed class ScaleScenario : IScenario
         return rate;
     }
 
-    /// <summary>ZADDs <paramref name="count"/> random delivery ids in pipelined chunks, as many publishes would.</summary>
-    private static async Task AddAsync(IDatabase db, int count, DateTimeOffset dueAt, string label, CancellationToken ct)
+    /// <summary>Schedules <paramref name="count"/> random delivery ids due at random within <paramref name="spread"/>
+    /// from <paramref name="from"/>, as many publishes and retries would.</summary>
+    private static Task ScheduleAsync(DeliveryQueue queue, int count, DateTimeOffset from, TimeSpan spread, string label, CancellationToken ct)
+    {
+        var random = new Random(8);
+        return InChunksAsync(count, label, size => queue.ScheduleAsync(
+            Enumerable.Range(0, size).Select(_ => (Guid.CreateVersion7(), from + spread * random.NextDouble())).ToList()), ct);
+    }
+
+    /// <summary>ZADDs <paramref name="count"/> random delivery ids due at <paramref name="dueAt"/> straight into the due
+    /// set (not through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/>,
+    /// whose wake messages would reach the app's Dispatcher: the channel is not per database).</summary>
+    private static Task AddAsync(IDatabase db, int count, DateTimeOffset dueAt, string label, CancellationToken ct)
+    {
+        var score = dueAt.ToUnixTimeMilliseconds();
+        return InChunksAsync(count, label, size => db.SortedSetAddAsync(DeliveryQueue.DueKey,
+            Enumerable.Range(0, size).Select(_ => new SortedSetEntry(Guid.CreateVersion7().ToByteArray(), score)).ToArray()), ct);
+    }
+
+    /// <summary>Writes <paramref name="count"/> deliveries in chunks of <see cref="AddChunk"/>, <see cref="Pipelined"/>
+    /// chunks in flight at a time.</summary>
+    private static async Task InChunksAsync(int count, string label, Func<int, Task> write, CancellationToken ct)
     {
         long added = 0;
-        var score = dueAt.ToUnixTimeMilliseconds();
         await using (ProgressLine.Start("scale", () => $"{label}: {Interlocked.Read(ref added),10:N0}"))
         {
             var inFlight = new List<Task>();
             for (var start = 0; start < count; start += AddChunk)
             {
                 ct.ThrowIfCancellationRequested();
-                var entries = new SortedSetEntry[Math.Min(AddChunk, count - start)];
-                for (var i = 0; i < entries.Length; i++) entries[i] = new SortedSetEntry(Guid.CreateVersion7().ToByteArray(), score);
-                inFlight.Add(db.SortedSetAddAsync(DeliveryQueue.DueKey, entries).ContinueWith(_ => Interlocked.Add(ref added, entries.Length), ct));
-                if (inFlight.Count >= 16)
+                var size = Math.Min(AddChunk, count - start);
+                inFlight.Add(CountedAsync(size));
+                if (inFlight.Count >= Pipelined)
                 {
                     await Task.WhenAll(inFlight);
                     inFlight.Clear();
                 }
             }
             await Task.WhenAll(inFlight);
+        }
+
+        // Awaited rather than ContinueWith, so a failed write fails the scenario instead of counting as written.
+        async Task CountedAsync(int size)
+        {
+            await write(size);
+            Interlocked.Add(ref added, size);
         }
     }
 
@@ -133,5 +221,18 @@ internal sealed class ScaleScenario : IScenario
         return long.Parse(value, CultureInfo.InvariantCulture);
     }
 
-    private static Task ClearAsync(IDatabase db) => db.KeyDeleteAsync([DeliveryQueue.DueKey, DeliveryQueue.InFlightKey]);
+    /// <summary>MEMORY USAGE summed over the schedule's keys: what the layout itself costs, allocator slack included.</summary>
+    private static async Task<long> KeyBytesAsync(IServer server, IDatabase db)
+    {
+        long bytes = 0;
+        await foreach (var key in server.KeysAsync(db.Database, "webhooks:*"))
+            bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+        return bytes;
+    }
+
+    private static async Task ClearAsync(IServer server)
+    {
+        await server.FlushDatabaseAsync(EmptyDatabase);
+        await server.FlushDatabaseAsync(LoadedDatabase);
+    }
 }

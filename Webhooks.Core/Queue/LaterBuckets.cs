@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Webhooks.Core.Queue;
+
+/// <summary>
+/// The compact tier of the schedule: deliveries due beyond <see cref="DeliveryQueue.NearHorizon"/> wait in one Redis
+/// string per minute of due time, each entry 24 bytes (16-byte delivery id, due unix ms as a little-endian int64),
+/// instead of a sorted-set member at ~118 bytes. The claim script promotes a bucket into the due set once its start
+/// comes within the near horizon; see <see cref="DeliveryQueue"/> for the whole life cycle.
+/// </summary>
+internal static class LaterBuckets
+{
+    public const int EntryBytes = 24;
+    public const string KeyPrefix = "webhooks:later:";
+
+    /// <summary>Narrow enough that a bucket's promotion is a small step ahead of its deliveries, wide enough that the
+    /// ~100 bytes a bucket key costs are shared by many entries.</summary>
+    public static readonly TimeSpan Width = TimeSpan.FromMinutes(1);
+
+    public static long StartOf(long dueAtMs) => dueAtMs - dueAtMs % (long)Width.TotalMilliseconds;
+
+    public static RedisKey Key(long start) => KeyPrefix + start.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Queues on <paramref name="transaction"/> one APPEND per bucket and the index entries of those buckets: in one
+    /// transaction, so a bucket never exists without its index entry (which is all the claim script looks at).
+    /// </summary>
+    public static List<Task> Append(ITransaction transaction, IEnumerable<(Guid DeliveryId, long DueAtMs)> deliveries)
+    {
+        var writes = new List<Task>();
+        var starts = new List<SortedSetEntry>();
+        foreach (var bucket in deliveries.GroupBy(d => StartOf(d.DueAtMs)))
+        {
+            var entries = bucket.ToList();
+            var bytes = new byte[entries.Count * EntryBytes];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var entry = bytes.AsSpan(i * EntryBytes, EntryBytes);
+                entries[i].DeliveryId.TryWriteBytes(entry);
+                BinaryPrimitives.WriteInt64LittleEndian(entry[16..], entries[i].DueAtMs);
+            }
+            writes.Add(transaction.StringAppendAsync(Key(bucket.Key), bytes));
+            starts.Add(new SortedSetEntry(bucket.Key, bucket.Key));
+        }
+        writes.Add(transaction.SortedSetAddAsync(DeliveryQueue.LaterKey, starts.ToArray()));
+        return writes;
+    }
+}

@@ -1,0 +1,168 @@
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+using Webhooks.Core.Queue;
+using Webhooks.Tests.Infrastructure;
+
+namespace Webhooks.Tests.Queue;
+
+/// <summary>
+/// The two tiers of the schedule against real Redis: deliveries due beyond the near horizon wait in later buckets,
+/// claims promote them into the due set, and they are claimed at their exact due time. Every "now" is explicit.
+/// </summary>
+public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+{
+    // On a minute boundary, so bucket starts are easy to see: a delivery due at Now + 1 h 0 min 42 s is in the bucket
+    // starting at Now + 1 h, promoted from Now + 58 min.
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    private readonly FakeTimeProvider _time = new(Now);
+    private ConnectionMultiplexer? _redis;
+    private DeliveryQueue _queue = null!;
+    private IDatabase Db => _redis!.GetDatabase();
+
+    public async ValueTask InitializeAsync()
+    {
+        const int database = InfrastructureFixture.QueueRedisDatabase;
+        _redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionStringFor(database) + ",allowAdmin=true");
+        await _redis.GetServers()[0].FlushDatabaseAsync(database);
+        _queue = new DeliveryQueue(_redis, time: _time);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis is not null) await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_delivery_due_later_waits_in_a_bucket_and_is_claimed_at_its_exact_due_time()
+    {
+        var id = Guid.CreateVersion7();
+        var dueAt = Now + TimeSpan.FromHours(1) + TimeSpan.FromMilliseconds(42_123);
+        var bucketStart = Now + TimeSpan.FromHours(1);
+
+        await _queue.ScheduleAsync(id, dueAt);
+
+        Assert.Equal(0, await _queue.DueCountAsync());
+        Assert.Equal(LaterBuckets.EntryBytes, await Db.StringLengthAsync(LaterBuckets.Key(bucketStart.ToUnixTimeMilliseconds())));
+        // The Dispatcher is told to claim when the bucket is to be promoted, not an hour later.
+        Assert.Equal(bucketStart - DeliveryQueue.NearHorizon, await _queue.NextDueAtAsync());
+
+        Assert.Empty(await _queue.ClaimDueAsync(bucketStart - DeliveryQueue.NearHorizon - TimeSpan.FromMilliseconds(1), 10, Lease));
+        Assert.Equal(0, await _queue.DueCountAsync());
+
+        Assert.Empty(await _queue.ClaimDueAsync(bucketStart - DeliveryQueue.NearHorizon, 10, Lease));
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
+        await AssertNoLaterBucketsAsync();
+        Assert.Equal(dueAt, await _queue.NextDueAtAsync());
+
+        Assert.Empty(await _queue.ClaimDueAsync(dueAt - TimeSpan.FromMilliseconds(1), 10, Lease));
+        Assert.Equal([id], await _queue.ClaimDueAsync(dueAt, 10, Lease));
+        Assert.Null(await _queue.NextDueAtAsync());
+    }
+
+    [Fact]
+    public async Task A_delivery_due_within_the_near_horizon_goes_straight_to_the_due_set()
+    {
+        var id = Guid.CreateVersion7();
+
+        await _queue.ScheduleAsync(id, Now + DeliveryQueue.NearHorizon);
+
+        Assert.Equal((Now + DeliveryQueue.NearHorizon).ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
+        await AssertNoLaterBucketsAsync();
+    }
+
+    [Fact]
+    public async Task A_retry_hours_ahead_is_rescheduled_into_a_bucket_and_claimed_on_time()
+    {
+        var id = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(id, Now);
+        Assert.Equal([id], await _queue.ClaimDueAsync(Now, 10, Lease));
+        var retryAt = Now + TimeSpan.FromHours(4) + TimeSpan.FromMilliseconds(7);
+
+        await _queue.RescheduleAsync(id, retryAt);
+
+        Assert.Equal(0, await _queue.InFlightCountAsync());
+        Assert.Equal(0, await _queue.DueCountAsync());
+        Assert.Empty(await _queue.ClaimDueAsync(retryAt - TimeSpan.FromMilliseconds(1), 10, Lease));
+        Assert.Equal([id], await _queue.ClaimDueAsync(retryAt, 10, Lease));
+    }
+
+    [Fact]
+    public async Task A_stale_bucket_entry_never_claims_a_delivery_in_flight_a_second_time()
+    {
+        var id = Guid.CreateVersion7();
+        var laterAt = Now + TimeSpan.FromMinutes(30);
+        await _queue.ScheduleAsync(id, laterAt);
+        // A manual retry makes it due now; its worker is still sending when the old time comes round.
+        await _queue.ScheduleAsync(id, Now);
+        Assert.Equal([id], await _queue.ClaimDueAsync(Now, 10, TimeSpan.FromHours(1)));
+
+        Assert.Empty(await _queue.ClaimDueAsync(laterAt, 10, Lease));
+
+        Assert.Null(await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
+        Assert.Equal(1, await _queue.InFlightCountAsync());
+        await AssertNoLaterBucketsAsync();
+    }
+
+    [Fact]
+    public async Task The_earlier_time_wins_whichever_tier_holds_it()
+    {
+        // Rescheduled earlier into another bucket: claimed at the earlier time.
+        var movedEarlier = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(movedEarlier, Now + TimeSpan.FromHours(1));
+        await _queue.ScheduleAsync(movedEarlier, Now + TimeSpan.FromMinutes(10));
+        // Both times in one bucket, the later appended last: promotion keeps the earlier.
+        var sameBucket = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(sameBucket, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(10));
+        await _queue.ScheduleAsync(sameBucket, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(30));
+        // In a bucket, then scheduled earlier once that is near: a later entry promoted after does not move it.
+        var alreadyDue = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(50));
+        _time.Advance(TimeSpan.FromMinutes(8));
+        await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await _queue.DueCountAsync());
+
+        Assert.Empty(await _queue.ClaimDueAsync(_time.GetUtcNow(), 10, Lease));
+
+        Assert.Equal((Now + TimeSpan.FromMinutes(10)).ToUnixTimeMilliseconds(), await ScoreAsync(movedEarlier));
+        Assert.Equal((Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(10)).ToUnixTimeMilliseconds(), await ScoreAsync(sameBucket));
+        Assert.Equal((Now + TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(30)).ToUnixTimeMilliseconds(), await ScoreAsync(alreadyDue));
+        Assert.Equal([alreadyDue], await _queue.ClaimDueAsync(Now + TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(30), 10, Lease));
+        Assert.Equal([movedEarlier], await _queue.ClaimDueAsync(Now + TimeSpan.FromMinutes(10), 10, Lease));
+    }
+
+    [Fact]
+    public async Task A_large_bucket_is_promoted_a_batch_per_claim_and_each_delivery_claimed_once()
+    {
+        const int count = 2 * DeliveryQueue.PromoteBatch + DeliveryQueue.PromoteBatch / 2;
+        var dueAt = Now + TimeSpan.FromMinutes(30);
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
+        await _queue.ScheduleAsync(ids.Select(id => (id, dueAt + TimeSpan.FromMilliseconds(Random.Shared.Next(60_000)))).ToList());
+        var promoteAt = dueAt - DeliveryQueue.NearHorizon;
+
+        Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
+        Assert.Equal(DeliveryQueue.PromoteBatch, await _queue.DueCountAsync());
+        // Still promoting: the Dispatcher is told to claim again at once.
+        Assert.True(await _queue.NextDueAtAsync() <= promoteAt);
+        Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
+        Assert.Equal(2 * DeliveryQueue.PromoteBatch, await _queue.DueCountAsync());
+        Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
+        Assert.Equal(count, await _queue.DueCountAsync());
+        await AssertNoLaterBucketsAsync();
+
+        var claimed = new List<Guid>();
+        while (await _queue.ClaimDueAsync(dueAt + TimeSpan.FromMinutes(1), 100, Lease) is { Count: > 0 } batch) claimed.AddRange(batch);
+        Assert.Equal(ids.Order(), claimed.Order());
+    }
+
+    private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id));
+
+    private async Task AssertNoLaterBucketsAsync()
+    {
+        Assert.Equal(0, await Db.SortedSetLengthAsync(DeliveryQueue.LaterKey));
+        Assert.False(await Db.KeyExistsAsync(DeliveryQueue.PromotingKey));
+        var server = _redis!.GetServers()[0];
+        Assert.Empty(await server.KeysAsync(Db.Database, LaterBuckets.KeyPrefix + "*").ToListAsync(TestContext.Current.CancellationToken));
+    }
+}
