@@ -90,7 +90,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         Assert.Equal((3, 1), await reconciler.ReconcileAsync(ct));
         var dueAt = later.NextAttemptAt!.Value;
         Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(later.Id)));
-        Assert.Equal([published.DeliveryId, soon.Id], (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Order());
+        Assert.Equal(new[] { published.DeliveryId, soon.Id }.Order(), (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Order());
         Assert.Equal([later.Id], await queue.ClaimDueAsync(dueAt, 10, TimeSpan.FromMinutes(1)));
         await Publish.ClearScheduleAsync(stack);
     }
