@@ -36,6 +36,7 @@ internal static class Extensions
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddScoped<EventPublisher>();
+        builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();

@@ -5,7 +5,6 @@ using Npgsql;
 using Webhooks.Api.Features.Shared;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
-using Webhooks.Core.Queue;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -18,46 +17,35 @@ internal sealed record PublishedEvent(Guid Id, string Type, DateTimeOffset Creat
 internal sealed record PublishedDelivery(Guid Id, Guid WebhookId, DeliveryStatus Status);
 
 /// <summary>
-/// Writes events and one delivery per matching active webhook in one transaction (one statement: see
-/// <see cref="EventRows"/>), then schedules the deliveries in Redis. Redis is written only after the commit: if it
-/// fails, the reconciler finds the deliveries in Postgres, so an accepted event is never lost.
+/// Publishes events: one delivery per matching active webhook, written with the events in one transaction (see
+/// <see cref="EventRows"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
+/// commit: if it fails, the reconciler finds the deliveries in Postgres, so an accepted event is never lost.
 /// </summary>
-internal sealed class EventPublisher(
-    WebhooksDbContext db, DeliveryQueue queue, TimeProvider time, ApiMetrics metrics)
+internal sealed class EventPublisher(WebhooksDbContext db, EventWriter writer, TimeProvider time, ApiMetrics metrics)
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
-        // The DbContext's connection: the same pool and connection settings as the rest of the Api.
-        await db.Database.OpenConnectionAsync(ct);
-        try
+        // A concurrent publisher may commit the same Idempotency-Key between our look-up and our insert: the unique
+        // index turns that into a conflict, and the second pass then finds its event.
+        for (var pass = 1; ; pass++)
         {
-            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            // A concurrent publisher may commit the same Idempotency-Key between our look-up and our insert: the unique
-            // index turns that into a conflict, and the second pass then finds its event.
-            for (var pass = 1; ; pass++)
+            try
             {
-                try
-                {
-                    return await PublishOnceAsync(connection, tenantId, events, ct);
-                }
-                catch (PostgresException e) when (pass < 3 && e.SqlState == PostgresErrorCodes.UniqueViolation)
-                {
-                }
+                return await PublishOnceAsync(tenantId, events, ct);
             }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
+            catch (PostgresException e) when (pass < 3 && e.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+            }
         }
     }
 
-    private async Task<IReadOnlyList<PublishedEvent>> PublishOnceAsync(NpgsqlConnection connection, Guid tenantId,
-        IReadOnlyList<EventToPublish> events, CancellationToken ct)
+    private async Task<IReadOnlyList<PublishedEvent>> PublishOnceAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
         var keys = IdempotencyKeys(events);
-        var existing = keys is null ? null : await EventRows.FindByKeysAsync(connection, tenantId, keys, ct);
+        var existing = keys is null ? null : await FindByKeysAsync(tenantId, keys, ct);
 
         var now = time.GetUtcNowForDb();
+        var traceParent = Activity.Current?.Id;
         var results = new PublishedEvent[events.Count];
         var rows = new List<EventRows.NewEvent>(events.Count);
         var fresh = new Dictionary<Guid, List<PublishedDelivery>>(events.Count); // new event id → its deliveries
@@ -82,23 +70,31 @@ internal sealed class EventPublisher(
             }
             var id = Guid.CreateVersion7(now);
             var deliveries = new List<PublishedDelivery>();
-            rows.Add(new EventRows.NewEvent(id, item.Type, item.Data.GetRawText(), item.IdempotencyKey));
+            rows.Add(new EventRows.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
             fresh.Add(id, deliveries);
             results[i] = new PublishedEvent(id, item.Type, now, deliveries);
         }
         if (rows.Count == 0) return results;
 
-        var created = await EventRows.InsertAsync(connection, tenantId, now, Activity.Current?.Id, rows, ct);
-        var toSchedule = new (Guid, DateTimeOffset)[created.Count];
-        for (var i = 0; i < created.Count; i++)
-        {
-            var (eventId, deliveryId, webhookId) = created[i];
-            fresh[eventId].Add(new PublishedDelivery(deliveryId, webhookId, DeliveryStatus.Pending));
-            toSchedule[i] = (deliveryId, now);
-        }
+        // Not cancelled with the request: once handed over, the write completes (or fails) for everyone it carries.
+        foreach (var delivery in await writer.WriteAsync(rows))
+            fresh[delivery.EventId].Add(new PublishedDelivery(delivery.Id, delivery.WebhookId, DeliveryStatus.Pending));
         foreach (var row in rows) metrics.Published(row.Type, fresh[row.Id].Count);
-        await queue.ScheduleCommittedAsync(toSchedule);
         return results;
+    }
+
+    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
+    {
+        // The DbContext's connection: the same pool and connection settings as the rest of the Api.
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            return await EventRows.FindByKeysAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, keys, ct);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
