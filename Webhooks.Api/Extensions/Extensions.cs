@@ -35,7 +35,8 @@ internal static class Extensions
         builder.Services.AddMemoryCache();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
-        builder.Services.AddScoped<EventPublisher>();
+        builder.Services.AddSingleton<EventPublisher>();
+        builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();

@@ -59,10 +59,11 @@ internal sealed record BenchOptions
 
     public const string Usage = """
         Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch]
-                          [--ingest-concurrency N] [--ingest-fanout N] [--batch-size N] [--dispatch-events N]
-                          [--latency-rate N] [--scale-scheduled N]
+                          [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
+                          [--dispatch-events N] [--latency-rate N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
           --only    run only the named scenarios, in the standard order
+          --ingest-seconds  how long each ingest scenario publishes (default 20): longer leaves time to attach a profiler
         """;
 
     /// <summary>Parses the command line; returns null (after printing why) when it is not understood.</summary>
@@ -86,6 +87,7 @@ internal sealed record BenchOptions
                     break;
                 case "--ingest-concurrency" when Positive(value, out var n): options = options with { IngestConcurrency = n }; break;
                 case "--ingest-fanout" when int.TryParse(value, out var n) && n >= 0: options = options with { IngestFanOut = n }; break;
+                case "--ingest-seconds" when Positive(value, out var n): options = options with { IngestDuration = TimeSpan.FromSeconds(n) }; break;
                 case "--batch-size" when Positive(value, out var n) && n <= 1000: options = options with { BatchSize = n }; break;
                 case "--dispatch-events" when Positive(value, out var n): options = options with { DispatchEvents = n }; break;
                 case "--latency-rate" when Positive(value, out var n): options = options with { LatencyRate = n }; break;

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Webhooks.Api.Features.Shared;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
-using Webhooks.Core.Queue;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -17,12 +17,11 @@ internal sealed record PublishedEvent(Guid Id, string Type, DateTimeOffset Creat
 internal sealed record PublishedDelivery(Guid Id, Guid WebhookId, DeliveryStatus Status);
 
 /// <summary>
-/// Writes events and one delivery per matching active webhook in one transaction, then schedules the deliveries in
-/// Redis. Redis is written only after the commit: if it fails, the reconciler finds the deliveries in Postgres, so an
-/// accepted event is never lost.
+/// Publishes events: one delivery per matching active webhook, written with the events in one transaction (see
+/// <see cref="EventRows"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
+/// commit: if it fails, the reconciler finds the deliveries in Postgres, so an accepted event is never lost.
 /// </summary>
-internal sealed class EventPublisher(
-    WebhooksDbContext db, DeliveryQueue queue, TimeProvider time, ApiMetrics metrics)
+internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter writer, TimeProvider time, ApiMetrics metrics)
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
@@ -34,89 +33,74 @@ internal sealed class EventPublisher(
             {
                 return await PublishOnceAsync(tenantId, events, ct);
             }
-            catch (DbUpdateException e) when (pass < 3 && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            catch (PostgresException e) when (pass < 3 && e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                db.ChangeTracker.Clear();
             }
         }
     }
 
     private async Task<IReadOnlyList<PublishedEvent>> PublishOnceAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
-        var keys = events.Where(e => e.IdempotencyKey is not null).Select(e => e.IdempotencyKey!).Distinct().ToArray();
-        var existing = keys.Length == 0 ? new Dictionary<string, PublishedEvent>() : await LoadExistingAsync(tenantId, keys, ct);
+        var keys = IdempotencyKeys(events);
+        var existing = keys is null ? null : await FindByKeysAsync(tenantId, keys, ct);
 
-        var types = events.Select(e => e.Type).Distinct().ToArray();
-        var subscribers = await db.Webhooks.AsNoTracking()
-            .Where(w => w.TenantId == tenantId && w.Active && w.DeletedAt == null && w.Events.Any(t => types.Contains(t)))
-            .Select(w => new { w.Id, w.Events })
-            .ToListAsync(ct);
-
-        var now = time.GetUtcNow();
+        var now = time.GetUtcNowForDb();
         var traceParent = Activity.Current?.Id;
         var results = new PublishedEvent[events.Count];
-        var created = new Dictionary<string, PublishedEvent>(StringComparer.Ordinal);
-        var fresh = new List<PublishedEvent>();
-        var toSchedule = new List<(Guid, DateTimeOffset)>();
-
+        var rows = new List<EventRows.NewEvent>(events.Count);
+        var fresh = new Dictionary<Guid, List<PublishedDelivery>>(events.Count); // new event id → its deliveries
+        Dictionary<string, int>? firstWithKey = null; // a key repeated within this request → the event that has it first
         for (var i = 0; i < events.Count; i++)
         {
             var item = events[i];
-            if (item.IdempotencyKey is { } key && (existing.TryGetValue(key, out var known) || created.TryGetValue(key, out known)))
+            if (item.IdempotencyKey is { } key)
             {
-                results[i] = known;
-                continue;
-            }
-            var entity = new Event
-            {
-                Id = Guid.CreateVersion7(now),
-                TenantId = tenantId,
-                Type = item.Type,
-                Payload = item.Data.GetRawText(),
-                IdempotencyKey = item.IdempotencyKey,
-                CreatedAt = now,
-                TraceParent = traceParent,
-            };
-            db.Events.Add(entity);
-            var deliveries = new List<PublishedDelivery>();
-            foreach (var webhook in subscribers.Where(w => w.Events.Contains(item.Type)))
-            {
-                var delivery = new Delivery
+                if (existing!.TryGetValue(key, out var known))
                 {
-                    Id = Guid.CreateVersion7(now),
-                    TenantId = tenantId,
-                    EventId = entity.Id,
-                    WebhookId = webhook.Id,
-                    Status = DeliveryStatus.Pending,
-                    NextAttemptAt = now,
-                    CreatedAt = now,
-                };
-                db.Deliveries.Add(delivery);
-                deliveries.Add(new PublishedDelivery(delivery.Id, webhook.Id, delivery.Status));
-                toSchedule.Add((delivery.Id, now));
+                    results[i] = known;
+                    continue;
+                }
+                firstWithKey ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                if (firstWithKey.TryGetValue(key, out var first))
+                {
+                    results[i] = results[first];
+                    continue;
+                }
+                firstWithKey[key] = i;
             }
-            results[i] = new PublishedEvent(entity.Id, entity.Type, entity.CreatedAt, deliveries);
-            fresh.Add(results[i]);
-            if (item.IdempotencyKey is not null) created[item.IdempotencyKey] = results[i];
+            var id = Guid.CreateVersion7(now);
+            var deliveries = new List<PublishedDelivery>();
+            rows.Add(new EventRows.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
+            fresh.Add(id, deliveries);
+            results[i] = new PublishedEvent(id, item.Type, now, deliveries);
         }
+        if (rows.Count == 0) return results;
 
-        await db.SaveChangesAsync(ct); // one transaction, batched into few round trips
-        foreach (var published in fresh) metrics.Published(published.Type, published.Deliveries.Count);
-        await queue.ScheduleCommittedAsync(toSchedule);
+        // Not cancelled with the request: once handed over, the write completes (or fails) for everyone it carries.
+        foreach (var delivery in await writer.WriteAsync(rows))
+            fresh[delivery.EventId].Add(new PublishedDelivery(delivery.Id, delivery.WebhookId, DeliveryStatus.Pending));
+        foreach (var row in rows) metrics.Published(row.Type, fresh[row.Id].Count);
         return results;
     }
 
-    private async Task<Dictionary<string, PublishedEvent>> LoadExistingAsync(Guid tenantId, string[] keys, CancellationToken ct)
+    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
     {
-        var rows = await db.Events.AsNoTracking()
-            .Where(e => e.TenantId == tenantId && e.IdempotencyKey != null && keys.Contains(e.IdempotencyKey))
-            .Select(e => new
-            {
-                e.Id, e.Type, e.CreatedAt, e.IdempotencyKey,
-                Deliveries = db.Deliveries.Where(d => d.EventId == e.Id).OrderBy(d => d.Id)
-                    .Select(d => new PublishedDelivery(d.Id, d.WebhookId, d.Status)).ToList(),
-            })
-            .ToListAsync(ct);
-        return rows.ToDictionary(r => r.IdempotencyKey!, r => new PublishedEvent(r.Id, r.Type, r.CreatedAt, r.Deliveries), StringComparer.Ordinal);
+        // A DbContext only for the requests that need one (leasing and resetting one was a few % of a publish), and
+        // its connection: the same pool and connection settings as the rest of the Api.
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        await db.Database.OpenConnectionAsync(ct);
+        return await EventRows.FindByKeysAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, keys, ct);
+    }
+
+    /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
+    private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)
+    {
+        HashSet<string>? keys = null;
+        foreach (var e in events)
+        {
+            if (e.IdempotencyKey is not null) (keys ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.IdempotencyKey);
+        }
+        return keys?.ToArray();
     }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 
@@ -7,7 +7,9 @@ namespace Webhooks.Api.Features.Events;
 /// <summary>The <c>Webhooks:Events:MaxPayloadBytes</c> limit on an event's <c>data</c>: over it is 413, naming the field.</summary>
 internal static class PayloadSize
 {
-    public static bool Exceeds(JsonElement data, int maxBytes) => Encoding.UTF8.GetByteCount(data.GetRawText()) > maxBytes;
+    /// <summary>Measured on the raw UTF-8 as received, which is what a UTF-8 encoding of the text would give, without
+    /// copying the payload.</summary>
+    public static bool Exceeds(JsonElement data, int maxBytes) => JsonMarshal.GetRawUtf8Value(data).Length > maxBytes;
 
     public static Task RejectAsync(HttpContext context, string field, int maxBytes, CancellationToken ct)
     {
