@@ -17,7 +17,7 @@ public sealed class PostgresRestartTests(AppFixture app)
         using var admin = app.CreateApiClient(AppFixture.AdminApiKey);
         var tenant = (await (await admin.PostAsJsonAsync("/v1/tenants", new { name = "Faults", owner = new { email = "o@example.com", name = "O" } }, Ct))
             .Content.ReadFromJsonAsync<JsonObject>(Ct))!;
-        using var client = app.CreateApiClient((string)tenant["apiKey"]!);
+        using var client = app.CreatePlainApiClient((string)tenant["apiKey"]!);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { } }, Ct)).StatusCode);
 
         await app.CommandAsync("postgres", "resource-stop");

@@ -58,6 +58,15 @@ public sealed class AppFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>A client with no resilience pipeline: fault tests must see each answer the Api gives, and the default
+    /// pipeline's circuit breaker would, after a run of expected 503s, refuse to send the request that shows recovery.</summary>
+    public HttpClient CreatePlainApiClient(string apiKey)
+    {
+        var client = new HttpClient { BaseAddress = App.GetEndpoint("api", "http") };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
+    }
+
     /// <summary>Runs a dashboard command (<c>resource-stop</c>, <c>resource-start</c>, <c>resource-restart</c>) on a resource.</summary>
     public async Task CommandAsync(string resource, string command)
     {
