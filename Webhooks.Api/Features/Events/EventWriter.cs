@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Queue;
@@ -88,7 +89,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         List<EventRows.NewDelivery> created;
         try
         {
-            created = await InsertAsync(events);
+            created = await InsertAsync(group, events);
         }
         catch (PostgresException e) when (group.Count > 1)
         {
@@ -115,8 +116,13 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         }
     }
 
-    private async Task<List<EventRows.NewDelivery>> InsertAsync(IReadOnlyList<EventRows.NewEvent> events)
+    private async Task<List<EventRows.NewDelivery>> InsertAsync(List<Pending> group, IReadOnlyList<EventRows.NewEvent> events)
     {
+        // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
+        // shared write gets a span of its own, linked to each request it carries.
+        using var activity = Activity.Current is not null ? null
+            : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
+                links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
         await using var scope = scopes.CreateAsyncScope();
         // The DbContext's connection: the same pool and connection settings as the rest of the Api. The write is not
         // cancelled with any one request: it is shared, and short.
@@ -147,6 +153,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     private sealed class Pending(IReadOnlyList<EventRows.NewEvent> events)
     {
         public IReadOnlyList<EventRows.NewEvent> Events { get; } = events;
+        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
         public TaskCompletionSource<List<EventRows.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
