@@ -25,8 +25,10 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     /// <summary>Requests with at least this many events are written on their own.</summary>
     private const int OwnWriteEvents = 100;
 
-    /// <summary>A group stops growing past this many events (one request is never split).</summary>
+    /// <summary>A group stops growing past this many events, or this many characters of payload, so that a shared
+    /// write stays the size of a batch request however big the events are (one request is never split).</summary>
     private const int MaxEventsPerWrite = 1000;
+    private const long MaxPayloadCharsPerWrite = 8L * 1024 * 1024;
 
     private readonly Lock _lock = new();
     private readonly Queue<Pending> _waiting = new();
@@ -73,11 +75,12 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
                 return null;
             }
             var group = new List<Pending> { _waiting.Dequeue() };
-            var events = group[0].Events.Count;
-            while (_waiting.TryPeek(out var next) && events + next.Events.Count <= MaxEventsPerWrite)
+            var (events, chars) = (group[0].Events.Count, group[0].PayloadChars);
+            while (_waiting.TryPeek(out var next)
+                   && events + next.Events.Count <= MaxEventsPerWrite && chars + next.PayloadChars <= MaxPayloadCharsPerWrite)
             {
                 group.Add(_waiting.Dequeue());
-                events += next.Events.Count;
+                (events, chars) = (events + next.Events.Count, chars + next.PayloadChars);
             }
             return group;
         }
@@ -153,6 +156,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     private sealed class Pending(IReadOnlyList<EventRows.NewEvent> events)
     {
         public IReadOnlyList<EventRows.NewEvent> Events { get; } = events;
+        public long PayloadChars { get; } = events.Sum(e => (long)e.Payload.Length);
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
         public TaskCompletionSource<List<EventRows.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
