@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
-using Webhooks.Core.Data;
 using Webhooks.Core.Queue;
-using Microsoft.EntityFrameworkCore;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -126,12 +124,9 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         using var activity = Activity.Current is not null ? null
             : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
                 links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
-        await using var scope = scopes.CreateAsyncScope();
-        // The DbContext's connection: the same pool and connection settings as the rest of the Api. The write is not
-        // cancelled with any one request: it is shared, and short.
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(CancellationToken.None);
-        return await EventRows.InsertAsync((NpgsqlConnection)db.Database.GetDbConnection(), events, CancellationToken.None);
+        // Not cancelled with any one request: the write is shared, and short.
+        return await EventRows.OnConnectionAsync(scopes, connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
+            CancellationToken.None);
     }
 
     /// <summary>Hands each request the deliveries of its own events.</summary>
