@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Webhooks.Api.Features.Shared;
-using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Api.Features.Events;
@@ -49,30 +47,21 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         var results = new PublishedEvent[events.Count];
         var rows = new List<EventRows.NewEvent>(events.Count);
         var fresh = new Dictionary<Guid, List<PublishedDelivery>>(events.Count); // new event id → its deliveries
-        Dictionary<string, int>? firstWithKey = null; // a key repeated within this request → the event that has it first
+        var created = keys is null ? null : new Dictionary<string, PublishedEvent>(StringComparer.Ordinal); // a key repeated within the request
         for (var i = 0; i < events.Count; i++)
         {
             var item = events[i];
-            if (item.IdempotencyKey is { } key)
+            if (item.IdempotencyKey is { } key && (existing!.TryGetValue(key, out var known) || created!.TryGetValue(key, out known)))
             {
-                if (existing!.TryGetValue(key, out var known))
-                {
-                    results[i] = known;
-                    continue;
-                }
-                firstWithKey ??= new Dictionary<string, int>(StringComparer.Ordinal);
-                if (firstWithKey.TryGetValue(key, out var first))
-                {
-                    results[i] = results[first];
-                    continue;
-                }
-                firstWithKey[key] = i;
+                results[i] = known;
+                continue;
             }
             var id = Guid.CreateVersion7(now);
             var deliveries = new List<PublishedDelivery>();
             rows.Add(new EventRows.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
             fresh.Add(id, deliveries);
             results[i] = new PublishedEvent(id, item.Type, now, deliveries);
+            if (item.IdempotencyKey is not null) created![item.IdempotencyKey] = results[i];
         }
         if (rows.Count == 0) return results;
 
@@ -83,15 +72,9 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         return results;
     }
 
-    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
-    {
-        // A DbContext only for the requests that need one (leasing and resetting one was a few % of a publish), and
-        // its connection: the same pool and connection settings as the rest of the Api.
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(ct);
-        return await EventRows.FindByKeysAsync((NpgsqlConnection)db.Database.GetDbConnection(), tenantId, keys, ct);
-    }
+    // A connection only for the requests that need one: leasing and resetting a DbContext was a few % of a publish.
+    private Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct) =>
+        EventRows.OnConnectionAsync(scopes, connection => EventRows.FindByKeysAsync(connection, tenantId, keys, ct), ct);
 
     /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
     private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)

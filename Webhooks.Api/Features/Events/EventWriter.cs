@@ -1,7 +1,6 @@
+using System.Diagnostics;
 using Npgsql;
-using Webhooks.Core.Data;
 using Webhooks.Core.Queue;
-using Microsoft.EntityFrameworkCore;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -24,8 +23,10 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     /// <summary>Requests with at least this many events are written on their own.</summary>
     private const int OwnWriteEvents = 100;
 
-    /// <summary>A group stops growing past this many events (one request is never split).</summary>
+    /// <summary>A group stops growing past this many events, or this many characters of payload, so that a shared
+    /// write stays the size of a batch request however big the events are (one request is never split).</summary>
     private const int MaxEventsPerWrite = 1000;
+    private const long MaxPayloadCharsPerWrite = 8L * 1024 * 1024;
 
     private readonly Lock _lock = new();
     private readonly Queue<Pending> _waiting = new();
@@ -72,11 +73,12 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
                 return null;
             }
             var group = new List<Pending> { _waiting.Dequeue() };
-            var events = group[0].Events.Count;
-            while (_waiting.TryPeek(out var next) && events + next.Events.Count <= MaxEventsPerWrite)
+            var (events, chars) = (group[0].Events.Count, group[0].PayloadChars);
+            while (_waiting.TryPeek(out var next)
+                   && events + next.Events.Count <= MaxEventsPerWrite && chars + next.PayloadChars <= MaxPayloadCharsPerWrite)
             {
                 group.Add(_waiting.Dequeue());
-                events += next.Events.Count;
+                (events, chars) = (events + next.Events.Count, chars + next.PayloadChars);
             }
             return group;
         }
@@ -88,7 +90,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         List<EventRows.NewDelivery> created;
         try
         {
-            created = await InsertAsync(events);
+            created = await InsertAsync(group, events);
         }
         catch (PostgresException e) when (group.Count > 1)
         {
@@ -115,14 +117,16 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         }
     }
 
-    private async Task<List<EventRows.NewDelivery>> InsertAsync(IReadOnlyList<EventRows.NewEvent> events)
+    private async Task<List<EventRows.NewDelivery>> InsertAsync(List<Pending> group, IReadOnlyList<EventRows.NewEvent> events)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        // The DbContext's connection: the same pool and connection settings as the rest of the Api. The write is not
-        // cancelled with any one request: it is shared, and short.
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(CancellationToken.None);
-        return await EventRows.InsertAsync((NpgsqlConnection)db.Database.GetDbConnection(), events, CancellationToken.None);
+        // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
+        // shared write gets a span of its own, linked to each request it carries.
+        using var activity = Activity.Current is not null ? null
+            : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
+                links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
+        // Not cancelled with any one request: the write is shared, and short.
+        return await EventRows.OnConnectionAsync(scopes, connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
+            CancellationToken.None);
     }
 
     /// <summary>Hands each request the deliveries of its own events.</summary>
@@ -147,6 +151,8 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     private sealed class Pending(IReadOnlyList<EventRows.NewEvent> events)
     {
         public IReadOnlyList<EventRows.NewEvent> Events { get; } = events;
+        public long PayloadChars { get; } = events.Sum(e => (long)e.Payload.Length);
+        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
         public TaskCompletionSource<List<EventRows.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
