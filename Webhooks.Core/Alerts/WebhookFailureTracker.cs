@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
@@ -87,21 +89,36 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
     {
         if (webhookIds.Count == 0) return;
         var now = time.GetUtcNow();
-        // A healthy webhook succeeds thousands of times a second under load, and every write to its row holds the
-        // row lock until the attempt's commit (an fsync), which would serialize all its deliveries. So the row is
-        // written only when the count must be reset or last_success_at is more than a second old, and SKIP LOCKED
-        // lets every other success go by while one transaction holds the row: that one is recording the same news.
-        // (A failure holding the row at that instant keeps its count: concurrent outcomes have no order anyway.)
-        var staleBefore = now - SuccessStampResolution;
-        var ids = webhookIds as Guid[] ?? webhookIds.ToArray();
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE webhooks SET consecutive_failures = 0, last_success_at = {now}, failure_streak_id = NULL
-            WHERE id IN (SELECT id FROM webhooks WHERE id = ANY({ids})
-                           AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
-                         ORDER BY id
-                         FOR NO KEY UPDATE SKIP LOCKED)
-            """, ct);
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand(SuccessStampSql("SELECT unnest($1::uuid[])", "$2", "$3"),
+            (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = webhookIds as Guid[] ?? webhookIds.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now - SuccessStampResolution });
+        await command.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// The success stamp as SQL, for the webhooks that <paramref name="webhookIds"/> (a subquery) selects, so that a
+    /// statement recording attempts can stamp in the same round trip. <paramref name="now"/> and
+    /// <paramref name="staleBefore"/> (now − <see cref="SuccessStampResolution"/>) are parameters or expressions.
+    /// </summary>
+    /// <remarks>
+    /// A healthy webhook succeeds thousands of times a second under load, and every write to its row holds the row
+    /// lock until the attempt's commit (an fsync), which would serialize all its deliveries. So the row is written only
+    /// when the count must be reset or last_success_at is more than a second old, and SKIP LOCKED lets every other
+    /// success go by while one transaction holds the row: that one is recording the same news. (A failure holding the
+    /// row at that instant keeps its count: concurrent outcomes have no order anyway.) It never waits for a lock, but it
+    /// holds the ones it takes: in a transaction that also records failures it must run after them, or it could hold a
+    /// row that another writer's failure waits for while itself waiting for that writer's.
+    /// </remarks>
+    public static string SuccessStampSql(string webhookIds, string now, string staleBefore) => $"""
+        UPDATE webhooks SET consecutive_failures = 0, last_success_at = {now}, failure_streak_id = NULL
+        WHERE id IN (SELECT id FROM webhooks WHERE id IN ({webhookIds})
+                       AND (consecutive_failures <> 0 OR last_success_at IS NULL OR last_success_at < {staleBefore})
+                     ORDER BY id
+                     FOR NO KEY UPDATE SKIP LOCKED)
+        """;
 
     /// <summary>Deactivates the webhook and ends its pending and retrying deliveries; returns how many ended.</summary>
     private static async Task<int> DisableAsync(WebhooksDbContext db, Guid webhookId, string reason, DateTimeOffset now, CancellationToken ct)

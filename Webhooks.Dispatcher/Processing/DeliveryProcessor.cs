@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
@@ -196,17 +197,12 @@ internal sealed partial class DeliveryProcessor(
 
     private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
     {
+        // A pooled DbContext only for its connection: the same pool and connection settings as everything else.
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        await db.Database.OpenConnectionAsync(ct);
         var ids = deliveryIds as Guid[] ?? deliveryIds.ToArray();
-        var works = await db.Deliveries.AsNoTracking()
-            .Where(d => ids.Contains(d.Id))
-            .Select(d => new DeliveryWork(d.Id, d.TenantId, d.WebhookId, d.Status, d.AttemptCount, d.NextAttemptAt,
-                d.EventId, d.Event!.Type, d.Event.Payload, d.Event.CreatedAt, d.Event.TraceParent,
-                d.Webhook!.Url, d.Webhook.Active, d.Webhook.DisabledAt, d.Webhook.DeletedAt,
-                d.Webhook.SecretCiphertext, d.Webhook.PreviousSecretCiphertext, d.Webhook.PreviousSecretExpiresAt))
-            .ToListAsync(ct);
-        return works.ToDictionary(w => w.Id);
+        return await DeliveryWorkReader.ReadAsync((NpgsqlConnection)db.Database.GetDbConnection(), ids, ct);
     }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for

@@ -8,16 +8,13 @@ internal sealed class WakeSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 
+    /// <summary>1 while a signal waits to be taken. Every finished delivery signals, so a signal already pending must
+    /// cost nothing: releasing a full semaphore throws, and a throw per delivery was measurable.</summary>
+    private int _pending;
+
     public void Set()
     {
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already set: the loop will look once, which covers this signal too.
-        }
+        if (Interlocked.Exchange(ref _pending, 1) == 0) _signal.Release();
     }
 
     /// <summary>Waits until set or until <paramref name="timeout"/> passes on <paramref name="time"/>'s clock.</summary>
@@ -29,6 +26,8 @@ internal sealed class WakeSignal
         try
         {
             await _signal.WaitAsync(linked.Token);
+            // Taken: a signal from now on is news the caller's next look may not cover, so it must release again.
+            Volatile.Write(ref _pending, 0);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
         {

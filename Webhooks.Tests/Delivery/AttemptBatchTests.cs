@@ -20,7 +20,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
     internal static AttemptRecorder Recorder() => new(new WebhookHealthRecorder(
         new WebhookFailureTracker(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new AlertsOptions { Thresholds = [3, 5, 10] }),
             NullLogger<WebhookFailureTracker>.Instance),
-        new DispatcherMetrics(new DispatcherTelemetry(new TestMeterFactory()), TimeProvider.System)));
+        new DispatcherMetrics(new DispatcherTelemetry(new TestMeterFactory()), TimeProvider.System)), TimeProvider.System);
 
     internal static DeliveryWork Work(Guid deliveryId, SeededTenant tenant, SeededWebhook webhook, Guid eventId) =>
         new(deliveryId, tenant.TenantId, webhook.WebhookId, DeliveryStatus.Pending, 0, null, eventId, "sale.created", "{}",
@@ -78,6 +78,47 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
             .ToDictionaryAsync(w => w.Id, Ct);
         Assert.NotNull(webhooks[healthy.WebhookId].LastSuccessAt);
         Assert.Equal(2, webhooks[failing.WebhookId].ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task A_batch_of_successes_is_fenced_per_attempt_and_resets_only_the_webhooks_whose_attempts_were_stored()
+    {
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        var recovered = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/recovered", ["sale.created"]);
+        var overtaken = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/overtaken", ["sale.created"]);
+        var first = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
+        var second = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
+        var stale = await Publish.EventAsync(stack, tenant, overtaken, schedule: false);
+        await using var db = stack.CreateDbContext();
+        await db.Webhooks.Where(w => w.Id == recovered.WebhookId || w.Id == overtaken.WebhookId)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.ConsecutiveFailures, 4), Ct);
+
+        var records = await Recorder().RecordAsync(db,
+        [
+            new AttemptToRecord(Work(first.DeliveryId, tenant, recovered, first.EventId), 1, Result(200), Success),
+            new AttemptToRecord(Work(second.DeliveryId, tenant, recovered, second.EventId), 1, Result(200), Success),
+            // A late worker's attempt 2 of a delivery that has had none: refused, so it must not vouch for its webhook.
+            new AttemptToRecord(Work(stale.DeliveryId, tenant, overtaken, stale.EventId), 2, Result(200), Success),
+        ], Ct);
+
+        Assert.Equal([true, true, false], records.Select(r => r.Stored));
+        Assert.All(records, r => Assert.Null(r.Failure));
+        foreach (var id in new[] { first.DeliveryId, second.DeliveryId })
+        {
+            var delivery = await Publish.DeliveryAsync(stack, id);
+            Assert.Equal((DeliveryStatus.Success, 1), (delivery.Status, delivery.AttemptCount));
+            Assert.Single(await Publish.AttemptsAsync(stack, id));
+        }
+        var staleDelivery = await Publish.DeliveryAsync(stack, stale.DeliveryId);
+        Assert.Equal((DeliveryStatus.Pending, 0), (staleDelivery.Status, staleDelivery.AttemptCount));
+        Assert.Empty(await Publish.AttemptsAsync(stack, stale.DeliveryId));
+        var webhooks = await db.Webhooks.AsNoTracking().Where(w => w.Id == recovered.WebhookId || w.Id == overtaken.WebhookId)
+            .ToDictionaryAsync(w => w.Id, Ct);
+        Assert.Equal(0, webhooks[recovered.WebhookId].ConsecutiveFailures);
+        Assert.NotNull(webhooks[recovered.WebhookId].LastSuccessAt);
+        Assert.Equal(4, webhooks[overtaken.WebhookId].ConsecutiveFailures);
+        Assert.Null(webhooks[overtaken.WebhookId].LastSuccessAt);
     }
 
     [Fact]
