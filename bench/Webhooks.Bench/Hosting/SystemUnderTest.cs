@@ -106,31 +106,6 @@ internal sealed class SystemUnderTest : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops a service (the dashboard's stop command) and waits until its process is gone.</summary>
-    public async Task StopServiceAsync(string resource, CancellationToken ct)
-    {
-        await CommandAsync(resource, "resource-stop", ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(StopTimeout);
-        await _app.ResourceNotifications.WaitForResourceAsync(resource,
-            e => e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart", timeout.Token);
-    }
-
-    /// <summary>Starts a stopped service and waits until it reports healthy.</summary>
-    public async Task StartServiceAsync(string resource, CancellationToken ct)
-    {
-        await CommandAsync(resource, "resource-start", ct);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(StartTimeout);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
-    }
-
-    private async Task CommandAsync(string resource, string command, CancellationToken ct)
-    {
-        var result = await _app.Services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, command, ct);
-        if (!result.Success) throw new InvalidOperationException($"{command} on {resource} failed: {result.Message}");
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -18,8 +18,18 @@ internal sealed class Inbox(string url, bool failFirst)
     private long _firstTicks;
     private long _lastTicks;
 
+    private TaskCompletionSource? _gate;
+
     public string Url { get; } = url;
     public bool FailFirst { get; } = failFirst;
+
+    /// <summary>Completed while the inbox is open; while it is held, requests wait at the receiver, unanswered.</summary>
+    public Task Gate => _gate?.Task ?? Task.CompletedTask;
+
+    /// <summary>Holds every request from now on until <see cref="Open"/>: arrivals are stamped when the gate opens.</summary>
+    public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Open() => _gate?.TrySetResult();
 
     public long Requests => Interlocked.Read(ref _requests);
     /// <summary>Distinct delivery ids seen.</summary>

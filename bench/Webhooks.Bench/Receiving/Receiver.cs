@@ -15,6 +15,7 @@ namespace Webhooks.Bench.Receiving;
 /// The webhook endpoint the bench registers: Kestrel on 127.0.0.1 with one minimal handler that stamps each request's
 /// arrival and answers at once. Each path is a separate <see cref="Inbox"/> (one per scenario), so arrivals never
 /// mix. A path that starts with <c>/fail-first</c> answers 500 to the first attempt of each delivery and 200 after.
+/// An inbox can be held (<see cref="Inbox.Hold"/>): its requests then wait, and are stamped when it opens.
 /// </summary>
 internal sealed class Receiver : IAsyncDisposable
 {
@@ -61,6 +62,12 @@ internal sealed class Receiver : IAsyncDisposable
         }
         var eventId = DeliveryBody.EventId(body.Buffer);
         context.Request.BodyReader.AdvanceTo(body.Buffer.End);
+
+        if (inbox.Gate is { IsCompleted: false } gate)
+        {
+            await gate.WaitAsync(context.RequestAborted);
+            arrived = TimeProvider.System.GetUtcNow().UtcTicks;
+        }
 
         var deliveryId = Guid.TryParse(context.Request.Headers["webhook-id"], out var id) ? id : Guid.Empty;
         var attempt = inbox.Record(deliveryId, eventId, arrived);
