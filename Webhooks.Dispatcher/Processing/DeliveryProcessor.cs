@@ -108,9 +108,13 @@ internal sealed partial class DeliveryProcessor(
         }
         if (work.NextAttemptAt is { } dueAt && dueAt > now + DueTolerance)
         {
-            // The schedule had it earlier than Postgres does (a restored or superseded score): Postgres wins.
-            await queue.RescheduleAsync(deliveryId, dueAt);
-            return;
+            if (dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance)
+            {
+                // The schedule had it earlier than Postgres does (a restored or superseded score): Postgres wins.
+                await queue.RescheduleAsync(deliveryId, dueAt);
+                return;
+            }
+            await Task.Delay(dueAt - now, time, stopping); // claimed a moment early on purpose (see ClaimAhead)
         }
         await AttemptAsync(work, stopping);
     }
