@@ -60,11 +60,12 @@ internal sealed record BenchOptions
     public const string Usage = """
         Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
-                          [--dispatch-events N] [--latency-rate N] [--latency-seconds N] [--scale-scheduled N]
+                          [--dispatch-events N] [--latency-rate N] [--latency-seconds N] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
           --only    run only the named scenarios, in the standard order
           --ingest-seconds  how long each ingest scenario publishes (default 20): longer leaves time to attach a profiler
           --latency-seconds how long the latency scenario publishes (default 20)
+          --retry-events    how many events the retry scenario publishes, at 100/s (default 500)
         """;
 
     /// <summary>Parses the command line; returns null (after printing why) when it is not understood.</summary>
@@ -92,6 +93,7 @@ internal sealed record BenchOptions
                 case "--batch-size" when Positive(value, out var n) && n <= 1000: options = options with { BatchSize = n }; break;
                 case "--dispatch-events" when Positive(value, out var n): options = options with { DispatchEvents = n }; break;
                 case "--latency-rate" when Positive(value, out var n): options = options with { LatencyRate = n }; break;
+                case "--retry-events" when Positive(value, out var n): options = options with { RetryEvents = n }; break;
                 case "--latency-seconds" when Positive(value, out var n): options = options with { LatencyDuration = TimeSpan.FromSeconds(n) }; break;
                 case "--scale-scheduled" when Positive(value, out var n): options = options with { ScaleScheduled = n }; break;
                 default: return Fail($"Not understood: {arg} {value}.");
