@@ -106,6 +106,13 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
             return;
         }
 
+        // Not awaited: the writer goes back for the next group as soon as this one is committed, and the schedule (a
+        // Redis round trip) completes this group's requests meanwhile. Under load the next insert no longer waits for it.
+        _ = ScheduleAsync(group, created);
+    }
+
+    private async Task ScheduleAsync(List<Pending> group, List<EventRows.NewDelivery> created)
+    {
         try
         {
             await queue.ScheduleCommittedAsync(created.ConvertAll(d => (d.Id, d.DueAt)));
