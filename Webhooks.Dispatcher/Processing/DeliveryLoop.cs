@@ -9,8 +9,9 @@ namespace Webhooks.Dispatcher.Processing;
 /// <summary>
 /// Claims due deliveries and runs up to <c>Webhooks:Delivery:MaxConcurrency</c> of them at once. It claims only as many
 /// as it has free slots (so no claimed lease ticks away in a local backlog) and claims again whenever a slot frees, so
-/// a slow endpoint holds its own slots and never a whole batch. Between claims it sleeps until the earliest due time,
-/// woken early by the Redis wake channel (a publish) or a finished delivery; the sleep is capped in case a wake is lost.
+/// a slow endpoint holds its own slots and never a whole batch. Between claims it sleeps until just before the earliest
+/// due time (<see cref="ClaimAhead"/>), woken early by the Redis wake channel (a publish) or a finished delivery; the
+/// sleep is capped in case a wake is lost.
 /// </summary>
 /// <remarks>REVIEW: slots are shared by all endpoints. A hanging endpoint holds one slot per delivery for up to the
 /// request timeout, so a backlog of more than MaxConcurrency deliveries to it would still slow everyone else; a
