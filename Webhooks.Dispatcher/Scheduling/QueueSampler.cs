@@ -4,8 +4,9 @@ using Webhooks.Dispatcher.Telemetry;
 
 namespace Webhooks.Dispatcher.Scheduling;
 
-/// <summary>Samples the due set for the queue gauges (how many deliveries are due now, how late the oldest is).</summary>
-internal sealed partial class QueueSampler(IConnectionMultiplexer redis, TimeProvider time, DispatcherMetrics metrics,
+/// <summary>Samples the schedule for the queue gauges: how many deliveries are due now, how late the oldest is, and how
+/// many are scheduled for later (in the due set ahead of now, or in the later buckets).</summary>
+internal sealed partial class QueueSampler(IConnectionMultiplexer redis, DeliveryQueue queue, TimeProvider time, DispatcherMetrics metrics,
     ILogger<QueueSampler> logger) : BackgroundService
 {
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
@@ -22,7 +23,8 @@ internal sealed partial class QueueSampler(IConnectionMultiplexer redis, TimePro
                 var due = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
                 var oldest = await db.SortedSetRangeByRankWithScoresAsync(DeliveryQueue.DueKey, 0, 0);
                 var lag = oldest.Length == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds((long)oldest[0].Score);
-                metrics.QueueSampled(due, lag > TimeSpan.Zero ? lag : TimeSpan.Zero);
+                var scheduledSoon = await db.SortedSetLengthAsync(DeliveryQueue.DueKey) - due;
+                metrics.QueueSampled(due, lag > TimeSpan.Zero ? lag : TimeSpan.Zero, scheduledSoon + await queue.LaterCountAsync());
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -31,6 +33,6 @@ internal sealed partial class QueueSampler(IConnectionMultiplexer redis, TimePro
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(LogLevel.Debug, "Sampling the due set failed")]
+    [LoggerMessage(LogLevel.Debug, "Sampling the schedule failed")]
     private partial void LogFailed(Exception exception);
 }

@@ -15,6 +15,7 @@ internal sealed class DispatcherMetrics
     private readonly FailureRateWindow _failureRate;
     private long _inFlight;
     private long _dueCount;
+    private long _scheduledCount;
     private double _lagMs;
 
     public DispatcherMetrics(DispatcherTelemetry telemetry, TimeProvider time)
@@ -32,6 +33,8 @@ internal sealed class DispatcherMetrics
             "Delivery attempts by outcome: success, http_error, timeout, network_error, blocked.");
         meter.CreateObservableGauge("webhooks.queue.due", () => Interlocked.Read(ref _dueCount), "{delivery}",
             "Deliveries due now and not yet claimed.");
+        meter.CreateObservableGauge("webhooks.queue.scheduled", () => Interlocked.Read(ref _scheduledCount), "{delivery}",
+            "Deliveries scheduled for later and not yet due, mostly retries waiting: the due set's future part and the later buckets.");
         meter.CreateObservableGauge("webhooks.queue.lag", () => Volatile.Read(ref _lagMs), "ms",
             "Age of the oldest due delivery (0 when nothing is due).");
         meter.CreateObservableGauge("webhooks.delivery.in_flight", () => Interlocked.Read(ref _inFlight), "{delivery}",
@@ -56,9 +59,10 @@ internal sealed class DispatcherMetrics
 
     public void DeliveryEnded() => Interlocked.Decrement(ref _inFlight);
 
-    public void QueueSampled(long dueCount, TimeSpan lag)
+    public void QueueSampled(long dueCount, TimeSpan lag, long scheduledCount)
     {
         Interlocked.Exchange(ref _dueCount, dueCount);
+        Interlocked.Exchange(ref _scheduledCount, scheduledCount);
         Volatile.Write(ref _lagMs, lag.TotalMilliseconds);
     }
 }

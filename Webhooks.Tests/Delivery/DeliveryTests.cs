@@ -155,6 +155,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
         using var inFlight = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.delivery.in_flight");
         using var due = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.queue.due");
         using var lag = new MetricCollector<double>(meters, DispatcherTelemetry.Name, "webhooks.queue.lag");
+        using var scheduled = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.queue.scheduled");
         var tenant = await Seed.TenantAsync(stack);
         var ok = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/ok"), ["sale.created"]);
         var failing = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/failing"), ["sale.created"]);
@@ -176,7 +177,9 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
             inFlight.RecordObservableInstruments();
             due.RecordObservableInstruments();
             lag.RecordObservableInstruments();
-            return Task.FromResult(inFlight.LastMeasurement!.Value == 0 && due.LastMeasurement!.Value == 0 && lag.LastMeasurement!.Value == 0);
+            scheduled.RecordObservableInstruments();
+            return Task.FromResult(inFlight.LastMeasurement!.Value == 0 && due.LastMeasurement!.Value == 0 && lag.LastMeasurement!.Value == 0
+                && scheduled.LastMeasurement!.Value == 0);
         }, "the gauges to read idle");
     }
 

@@ -156,6 +156,25 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(ids.Order(), claimed.Order());
     }
 
+    [Fact]
+    public async Task The_later_count_is_what_waits_in_buckets_and_drops_as_buckets_are_promoted()
+    {
+        var inHalfAnHour = Now + TimeSpan.FromMinutes(30);
+        await _queue.ScheduleAsync(Enumerable.Range(0, DeliveryQueue.PromoteBatch + 10).Select(_ => (Guid.CreateVersion7(), inHalfAnHour)).ToList());
+        await _queue.ScheduleAsync(Guid.CreateVersion7(), Now + TimeSpan.FromHours(3));
+        var near = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(near, Now + TimeSpan.FromSeconds(30)); // within the near horizon: the due set, not a bucket
+
+        Assert.Equal(DeliveryQueue.PromoteBatch + 11, await _queue.LaterCountAsync());
+
+        // Each claim from the bucket's promotion time on moves one batch into the due set.
+        Assert.Equal([near], await _queue.ClaimDueAsync(inHalfAnHour - DeliveryQueue.NearHorizon, 100, Lease));
+        Assert.Equal(11, await _queue.LaterCountAsync());
+        Assert.Empty(await _queue.ClaimDueAsync(inHalfAnHour - DeliveryQueue.NearHorizon, 100, Lease));
+        Assert.Equal(1, await _queue.LaterCountAsync());
+        Assert.Equal(DeliveryQueue.PromoteBatch + 10, await _queue.DueCountAsync());
+    }
+
     private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id));
 
     private async Task AssertNoLaterBucketsAsync()
