@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -89,9 +88,7 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
     {
         if (webhookIds.Count == 0) return;
         var now = time.GetUtcNow();
-        await db.Database.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand(SuccessStampSql("SELECT unnest($1::uuid[])", "$2", "$3"),
-            (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
+        await using var command = await db.CreateCommandAsync(SuccessStampSql("SELECT unnest($1::uuid[])", "$2", "$3"), ct);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = webhookIds as Guid[] ?? webhookIds.ToArray() });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now - SuccessStampResolution });

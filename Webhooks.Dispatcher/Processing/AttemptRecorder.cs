@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using Webhooks.Core.Alerts;
@@ -124,9 +123,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
         var columns = new AttemptColumns(n);
         for (var i = 0; i < n; i++) columns.Set(i, attempts[i]);
 
-        await db.Database.OpenConnectionAsync(ct);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var command = new NpgsqlCommand(sql, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
+        await using var command = await db.CreateCommandAsync(sql, ct);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = columns.Ids });
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = columns.DeliveryIds });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = columns.Numbers });

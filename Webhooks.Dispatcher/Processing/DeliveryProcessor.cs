@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
@@ -199,14 +198,10 @@ internal sealed partial class DeliveryProcessor(
             : new DeliveryState(DeliveryStatus.Retrying, next, null);
     }
 
-    private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
+    private Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
     {
-        // A pooled DbContext only for its connection: the same pool and connection settings as everything else.
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(ct);
         var ids = deliveryIds as Guid[] ?? deliveryIds.ToArray();
-        return await DeliveryWorkReader.ReadAsync((NpgsqlConnection)db.Database.GetDbConnection(), ids, ct);
+        return scopes.OnConnectionAsync(connection => DeliveryWorkReader.ReadAsync(connection, ids, ct), ct);
     }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for

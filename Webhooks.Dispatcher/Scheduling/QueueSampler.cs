@@ -23,7 +23,7 @@ internal sealed partial class QueueSampler(IConnectionMultiplexer redis, Deliver
                 var due = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
                 var oldest = await db.SortedSetRangeByRankWithScoresAsync(DeliveryQueue.DueKey, 0, 0);
                 var lag = oldest.Length == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds((long)oldest[0].Score);
-                var scheduledSoon = await db.SortedSetLengthAsync(DeliveryQueue.DueKey) - due;
+                var scheduledSoon = await queue.DueCountAsync() - due;
                 metrics.QueueSampled(due, lag > TimeSpan.Zero ? lag : TimeSpan.Zero, scheduledSoon + await queue.LaterCountAsync());
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using Webhooks.Api.Features.Shared;
+using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Api.Features.Events;
@@ -74,7 +75,7 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
 
     // A connection only for the requests that need one: leasing and resetting a DbContext was a few % of a publish.
     private Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct) =>
-        EventRows.OnConnectionAsync(scopes, connection => EventRows.FindByKeysAsync(connection, tenantId, keys, ct), ct);
+        scopes.OnConnectionAsync(connection => EventRows.FindByKeysAsync(connection, tenantId, keys, ct), ct);
 
     /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
     private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)

@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Api.Features.Events;
@@ -46,16 +44,6 @@ internal static class EventRows
         WHERE e.tenant_id = $1 AND e.idempotency_key = ANY($2::text[])
         ORDER BY e.id, d.id
         """;
-
-    /// <summary>Runs <paramref name="work"/> on the connection of a DbContext of its own: the same pool and connection
-    /// settings as the rest of the Api, without a request's DbContext.</summary>
-    public static async Task<T> OnConnectionAsync<T>(IServiceScopeFactory scopes, Func<NpgsqlConnection, Task<T>> work, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(ct);
-        return await work((NpgsqlConnection)db.Database.GetDbConnection());
-    }
 
     /// <summary>A new event's row, before it is written.</summary>
     public readonly record struct NewEvent(

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Webhooks.Core.Data;
 using Webhooks.Core.Queue;
 
 namespace Webhooks.Api.Features.Events;
@@ -132,7 +133,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
             : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
                 links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
         // Not cancelled with any one request: the write is shared, and short.
-        return await EventRows.OnConnectionAsync(scopes, connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
+        return await scopes.OnConnectionAsync(connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
             CancellationToken.None);
     }
 
