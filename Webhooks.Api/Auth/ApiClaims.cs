@@ -6,12 +6,18 @@ public static class ApiClaims
 {
     public const string TenantIdType = "webhooks:tenant_id";
     public const string UserIdType = "webhooks:user_id";
+    /// <summary>Present when the caller authenticated with a portal session token rather than an API key.</summary>
+    public const string PortalSessionIdType = "webhooks:portal_session_id";
 
     /// <summary>The caller's tenant; only valid behind the TenantUser or TenantOwner policy.</summary>
     public static Guid TenantId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(TenantIdType)!);
 
     /// <summary>The caller's user id; only valid behind the TenantUser or TenantOwner policy.</summary>
     public static Guid UserId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(UserIdType)!);
+
+    /// <summary>The portal session the caller signed in with, or null for an API key.</summary>
+    public static Guid? PortalSessionId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(PortalSessionIdType) is { } id ? Guid.Parse(id) : null;
 }
 
 public static class Roles
@@ -26,4 +32,8 @@ public static class Policies
     public const string Admin = "Admin";
     public const string TenantUser = "TenantUser";
     public const string TenantOwner = "TenantOwner";
+    /// <summary>A tenant user's API key, not a portal session token.</summary>
+    public const string TenantApiKey = "TenantApiKey";
+    /// <summary>A portal session token.</summary>
+    public const string PortalSession = "PortalSession";
 }

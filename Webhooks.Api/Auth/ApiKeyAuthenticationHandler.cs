@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Webhooks.Api.Features.PortalSessions;
 using Webhooks.Core.Data;
 using Webhooks.Core.Secrets;
 
@@ -38,10 +39,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length > 512)
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <api key>'.");
 
-        var hash = ApiKeyGenerator.Hash(header["Bearer ".Length..].Trim());
+        var token = header["Bearer ".Length..].Trim();
+        var hash = ApiKeyGenerator.Hash(token);
         // Comparing hashes in fixed time: neither the admin key nor its length leaks through response timing.
         if (CryptographicOperations.FixedTimeEquals(hash, _adminKeyHash))
             return Success([new Claim(ClaimTypes.Role, Roles.Admin)]);
+        if (token.StartsWith(PortalTokens.SessionPrefix, StringComparison.Ordinal))
+            return await AuthenticatePortalSessionAsync(hash);
 
         var claims = await cache.GetOrCreateAsync(Convert.ToHexString(hash), async entry =>
         {
@@ -64,6 +68,15 @@ internal sealed class ApiKeyAuthenticationHandler(
                 };
         });
         return claims is null ? AuthenticateResult.Fail("Unknown API key.") : Success(claims);
+    }
+
+    private async Task<AuthenticateResult> AuthenticatePortalSessionAsync(byte[] hash)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        var now = Context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var claims = await PortalSessionCredentials.FindAsync(db, hash, now, Context.RequestAborted);
+        return claims is null ? AuthenticateResult.Fail("Unknown, expired or revoked portal session.") : Success(claims);
     }
 
     private AuthenticateResult Success(IEnumerable<Claim> claims) =>

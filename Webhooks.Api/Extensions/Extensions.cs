@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Events;
+using Webhooks.Api.Features.PortalSessions;
 using Webhooks.Api.Http;
 using Webhooks.Core;
 using Webhooks.Core.Data;
@@ -24,13 +25,19 @@ internal static class Extensions
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptions.Validator>();
+        builder.Services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PortalOptions>, PortalOptions.Validator>();
+        builder.Services.AddSingleton<PortalSessionIssuer>();
 
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
             .AddPolicy(Policies.TenantUser, p => p.RequireClaim(ApiClaims.TenantIdType))
-            .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner));
+            .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner))
+            .AddPolicy(Policies.TenantApiKey, p => p.RequireClaim(ApiClaims.TenantIdType)
+                .RequireAssertion(c => !c.User.HasClaim(claim => claim.Type == ApiClaims.PortalSessionIdType)))
+            .AddPolicy(Policies.PortalSession, p => p.RequireClaim(ApiClaims.PortalSessionIdType));
 
         builder.Services.AddMemoryCache();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

@@ -15,6 +15,8 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<PortalLink> PortalLinks => Set<PortalLink>();
+    public DbSet<PortalSession> PortalSessions => Set<PortalSession>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WebhooksDbContext).Assembly);

@@ -70,6 +70,7 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             ("/v1/events/batch", new() { ["events"] = """[{"type":"sale.created","data":{}}]""" }, Caller.Owner, []),
             ($"/v1/webhooks/{ownWebhook}/recover", new() { ["since"] = "\"2030-01-01T00:00:00Z\"" }, Caller.Owner, []),
             ($"/v1/webhooks/{ownWebhook}/rotate-secret", new() { ["graceSeconds"] = "60" }, Caller.Owner, ["null", "42"]),
+            ("/v1/portal-links/redeem", new() { ["token"] = "\"whpl_unknown\"" }, Caller.Anonymous, []),
         ];
 
         foreach (var (path, fields, caller, validSubstitutes) in jsonRoutes)
@@ -109,16 +110,18 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             yield return (new BadRequest("id", HttpMethod.Get, $"/v1/deliveries/{id}"), Caller.Owner);
             yield return (new BadRequest("id", post, $"/v1/deliveries/{id}/retry"), Caller.Owner);
             yield return (new BadRequest("id", post, $"/v1/notifications/{id}/read"), Caller.Owner);
+            yield return (new BadRequest("id", HttpMethod.Get, $"/v1/webhooks/{id}/stats"), Caller.Owner);
         }
         yield return (new BadRequest("foreign delivery", HttpMethod.Get, $"/v1/deliveries/{foreignDelivery}"), Caller.Owner);
         yield return (new BadRequest("foreign delivery", post, $"/v1/deliveries/{foreignDelivery}/retry"), Caller.Owner);
 
         // List queries.
-        foreach (var list in new[] { "/v1/webhooks", "/v1/deliveries", "/v1/notifications" })
+        foreach (var list in new[] { "/v1/webhooks", "/v1/deliveries", "/v1/notifications", "/v1/users" })
         {
             foreach (var query in BadRequests.BadListQueries) yield return (new BadRequest("query", HttpMethod.Get, list + query), Caller.Owner);
         }
-        foreach (var query in new[] { "?status=", "?status=exploded", "?status=0", "?since=2020-13-45", "?webhookId=zzz", "?eventId=1" })
+        foreach (var query in new[] { "?status=", "?status=exploded", "?status=0", "?since=2020-13-45", "?webhookId=zzz", "?eventId=1", "?until=soon",
+                     "?since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", "?eventType=" + new string('e', 101) })
         {
             yield return (new BadRequest("filter", HttpMethod.Get, "/v1/deliveries" + query), Caller.Owner);
         }
@@ -133,6 +136,11 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
         yield return (new BadRequest("member creates user", post, "/v1/users", Json("""{"email":"m@example.com","name":"M"}""")), Caller.Member);
         yield return (new BadRequest("tenant creates tenant", post, "/v1/tenants", Json("""{"name":"A","owner":{"email":"a@example.com","name":"A"}}""")), Caller.Owner);
         yield return (new BadRequest("admin publishes", post, "/v1/events", Json("""{"type":"sale.created","data":{}}""")), Caller.Admin);
+        yield return (new BadRequest("member lists users", HttpMethod.Get, "/v1/users"), Caller.Member);
+        yield return (new BadRequest("stats over too long", HttpMethod.Get, $"/v1/webhooks/{ownWebhook}/stats?hours=1000"), Caller.Owner);
+        yield return (new BadRequest("admin opens a portal session", post, "/v1/portal-sessions"), Caller.Admin);
+        yield return (new BadRequest("api key has no current session", HttpMethod.Delete, "/v1/portal-sessions/current"), Caller.Owner);
+        yield return (new BadRequest("anonymous portal link", post, "/v1/portal-links"), Caller.Anonymous);
 
         // Header abuse and wrong methods.
         yield return (new BadRequest("huge idempotency key", post, "/v1/events", Json("""{"type":"sale.created","data":{}}"""),
@@ -172,6 +180,8 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             ["deliveries"] = await db.Deliveries.CountAsync(Ct),
             ["liveDeliveries"] = await db.Deliveries.CountAsync(d => d.NextAttemptAt != null, Ct),
             ["notificationsRead"] = await db.Notifications.CountAsync(n => n.ReadAt != null, Ct),
+            ["portalLinks"] = await db.PortalLinks.CountAsync(Ct),
+            ["portalSessions"] = await db.PortalSessions.CountAsync(Ct),
         });
     }
 

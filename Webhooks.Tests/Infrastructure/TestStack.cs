@@ -34,6 +34,7 @@ public sealed class TestStack : IAsyncDisposable
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
+            ["Webhooks:Portal:BaseUrl"] = "https://portal.test",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }

@@ -31,6 +31,9 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
         { "GET", "/v1/deliveries", null },
         { "GET", "/v1/notifications", null },
         { "GET", "/v1/event-types", null },
+        { "GET", "/v1/webhooks/{id}/stats", null },
+        { "POST", "/v1/portal-links", null },
+        { "POST", "/v1/portal-sessions", null },
     };
 
     public static TheoryData<string, string, string?> AllRoutes
@@ -40,6 +43,9 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
             var all = new TheoryData<string, string, string?>(TenantRoutes);
             all.Add("POST", "/v1/tenants", TenantBody);
             all.Add("POST", "/v1/users", UserBody);
+            all.Add("GET", "/v1/users", null);
+            all.Add("GET", "/v1/portal-sessions/current", null);
+            all.Add("DELETE", "/v1/portal-sessions/current", null);
             return all;
         }
     }
@@ -89,6 +95,7 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
         using var owner = tenant.OwnerClient();
 
         await AssertProblemAsync(await member.SendAsync(Build("POST", "/v1/users", Guid.Empty, UserBody), Ct), HttpStatusCode.Forbidden);
+        await AssertProblemAsync(await member.SendAsync(Build("GET", "/v1/users", Guid.Empty, null), Ct), HttpStatusCode.Forbidden);
         await AssertProblemAsync(await member.SendAsync(Build("POST", "/v1/tenants", Guid.Empty, TenantBody), Ct), HttpStatusCode.Forbidden);
         await AssertProblemAsync(await owner.SendAsync(Build("POST", "/v1/tenants", Guid.Empty, TenantBody), Ct), HttpStatusCode.Forbidden);
     }

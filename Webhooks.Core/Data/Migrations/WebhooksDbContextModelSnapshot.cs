@@ -158,7 +158,7 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("number");
 
-                    b.Property<Dictionary<string, string>>("RequestHeaders")
+                    b.Property<string>("RequestHeaders")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("request_headers");
@@ -167,7 +167,7 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("response_body");
 
-                    b.Property<Dictionary<string, string>>("ResponseHeaders")
+                    b.Property<string>("ResponseHeaders")
                         .HasColumnType("jsonb")
                         .HasColumnName("response_headers");
 
@@ -387,6 +387,88 @@ namespace Webhooks.Core.Data.Migrations
                         .HasDatabaseName("ix_notifications_user_id_webhook_id_dedup_key");
 
                     b.ToTable("notifications", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("RedeemedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("redeemed_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_portal_links");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_portal_links_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_portal_links_user_id");
+
+                    b.ToTable("portal_links", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_portal_sessions");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_portal_sessions_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_portal_sessions_user_id");
+
+                    b.ToTable("portal_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>
@@ -624,6 +706,26 @@ namespace Webhooks.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_notifications_webhooks_webhook_id");
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
+                {
+                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_portal_links_users_user_id");
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
+                {
+                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_portal_sessions_users_user_id");
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>

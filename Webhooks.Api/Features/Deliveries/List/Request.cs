@@ -13,6 +13,10 @@ internal sealed class Request : PageRequest
     [QueryParam] public string? Status { get; init; }
     /// <summary>Only deliveries created at or after this time (ISO-8601).</summary>
     [QueryParam] public DateTimeOffset? Since { get; init; }
+    /// <summary>Only deliveries created before this time (ISO-8601).</summary>
+    [QueryParam] public DateTimeOffset? Until { get; init; }
+    /// <summary>Only deliveries of events of this type, e.g. <c>sale.created</c>.</summary>
+    [QueryParam] public string? EventType { get; init; }
 
     public DeliveryStatus? ParsedStatus => Status is null ? null : Enum.Parse<DeliveryStatus>(Status, ignoreCase: true);
 
@@ -23,6 +27,9 @@ internal sealed class Request : PageRequest
             RuleFor(r => r.Status)
                 .Must(s => s is null || (Enum.TryParse<DeliveryStatus>(s, ignoreCase: true, out _) && !int.TryParse(s, out _)))
                 .WithMessage("status must be one of pending, retrying, success, failed.");
+            RuleFor(r => r.EventType).MaximumLength(100).WithMessage("eventType must be at most 100 characters.");
+            RuleFor(r => r.Until).GreaterThan(r => r.Since).When(r => r.Since is not null && r.Until is not null)
+                .WithMessage("until must be later than since.");
         }
     }
 }

@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Webhooks.Api.Auth;
+using Webhooks.Api.Features.Shared;
+using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
+
+namespace Webhooks.Api.Features.PortalSessions;
+
+/// <summary>Opens portal sessions, whether from an API key (<c>POST /v1/portal-sessions</c>) or from a one-time link
+/// (<c>POST /v1/portal-links/redeem</c>).</summary>
+internal sealed class PortalSessionIssuer(IOptions<PortalOptions> options, TimeProvider time)
+{
+    /// <summary>Adds a session for the user to the unit of work (the caller saves) and returns it with its token.</summary>
+    public async Task<NewPortalSessionResponse> IssueAsync(WebhooksDbContext db, Guid userId, CancellationToken ct)
+    {
+        var now = time.GetUtcNowForDb();
+        var token = PortalTokens.Generate(PortalTokens.SessionPrefix);
+        var session = new PortalSession
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            Hash = PortalTokens.Hash(token),
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.SessionLifetime,
+        };
+        db.PortalSessions.Add(session);
+        var (user, tenant) = await DescribeUserAsync(db, userId, ct);
+        return new NewPortalSessionResponse(session.Id, token, session.ExpiresAt, user, tenant);
+    }
+
+    public static async Task<(SessionUser User, SessionTenant Tenant)> DescribeUserAsync(WebhooksDbContext db, Guid userId, CancellationToken ct)
+    {
+        var row = await (
+            from user in db.Users.AsNoTracking()
+            join tenant in db.Tenants.AsNoTracking() on user.TenantId equals tenant.Id
+            where user.Id == userId
+            select new { user.Id, user.Email, user.Name, TenantId = tenant.Id, TenantName = tenant.Name, IsOwner = tenant.OwnerUserId == user.Id })
+            .FirstAsync(ct);
+        return (new SessionUser(row.Id, row.Email, row.Name, row.IsOwner ? Roles.Owner : Roles.Member), new SessionTenant(row.TenantId, row.TenantName));
+    }
+}
