@@ -32,7 +32,11 @@ internal static class Extensions
             .AddPolicy(Policies.TenantUser, p => p.RequireClaim(ApiClaims.TenantIdType))
             .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner));
 
-        builder.Services.AddMemoryCache();
+        // Known API keys, cached by hash; every process drops revoked ones within 2 s and records use once a minute.
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddHostedService<RevocationWatcher>();
+        builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
