@@ -18,6 +18,9 @@ public static class ApiClaims
     /// <summary>The portal session the caller signed in with, or null for an API key.</summary>
     public static Guid? PortalSessionId(this ClaimsPrincipal user) =>
         user.FindFirstValue(PortalSessionIdType) is { } id ? Guid.Parse(id) : null;
+
+    /// <summary>Whether the caller is its tenant's owner (who manages every user's keys).</summary>
+    public static bool IsOwner(this ClaimsPrincipal user) => user.IsInRole(Roles.Owner);
 }
 
 public static class Roles

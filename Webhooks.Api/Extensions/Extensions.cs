@@ -39,7 +39,11 @@ internal static class Extensions
                 .RequireAssertion(c => !c.User.HasClaim(claim => claim.Type == ApiClaims.PortalSessionIdType)))
             .AddPolicy(Policies.PortalSession, p => p.RequireClaim(ApiClaims.PortalSessionIdType));
 
-        builder.Services.AddMemoryCache();
+        // Known API keys, cached by hash; every process drops revoked ones within 2 s and records use once a minute.
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddHostedService<RevocationWatcher>();
+        builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();

@@ -81,11 +81,38 @@ public sealed class TestStack : IAsyncDisposable
             .UseSnakeCaseNamingConvention()
             .Options);
 
-    public void StartDispatcher()
+    /// <param name="settings">Overrides of the stack's settings for this Dispatcher only (another encryption key, say).</param>
+    public void StartDispatcher(IDictionary<string, string?>? settings = null)
     {
         if (_dispatcher is not null) throw new InvalidOperationException("The Dispatcher is already running.");
-        _dispatcher = Configure(new WebApplicationFactory<DispatcherEntryPoint>());
-        _ = _dispatcher.Services;
+        var dispatcher = Configure(new WebApplicationFactory<DispatcherEntryPoint>(), settings);
+        try
+        {
+            _ = dispatcher.Services;
+        }
+        catch
+        {
+            dispatcher.Dispose();
+            throw;
+        }
+        _dispatcher = dispatcher;
+    }
+
+    /// <summary>One more Api process on the stack's database and Redis, as a scaled-out deployment runs them; the
+    /// caller disposes it. <paramref name="settings"/> override the stack's for this process only.</summary>
+    public WebApplicationFactory<ApiEntryPoint> StartAnotherApi(IDictionary<string, string?>? settings = null)
+    {
+        var api = Configure(new WebApplicationFactory<ApiEntryPoint>(), settings);
+        try
+        {
+            _ = api.Services;
+        }
+        catch
+        {
+            api.Dispose();
+            throw;
+        }
+        return api;
     }
 
     /// <summary>Stops the Dispatcher as a host shutdown would (graceful); see the fault tests for kill -9.</summary>
@@ -96,10 +123,11 @@ public sealed class TestStack : IAsyncDisposable
         _dispatcher = null;
     }
 
-    private WebApplicationFactory<T> Configure<T>(WebApplicationFactory<T> factory) where T : class =>
+    private WebApplicationFactory<T> Configure<T>(WebApplicationFactory<T> factory, IDictionary<string, string?>? overrides = null) where T : class =>
         factory.WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in _settings) web.UseSetting(key, value);
+            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureTestServices(services => _configureServices?.Invoke(services));
         });
 
