@@ -59,6 +59,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             new Claim(ApiClaims.UserIdType, key.UserId.ToString()),
             new Claim(ApiClaims.TenantIdType, key.TenantId.ToString()),
             new Claim(ClaimTypes.Role, key.IsOwner ? Roles.Owner : Roles.Member),
+            new Claim(ApiClaims.ApiKeyIdType, key.KeyId.ToString()),
         ]);
     }
 

@@ -120,6 +120,32 @@ public sealed class PortalSignInApiTests(InfrastructureFixture infrastructure) :
     }
 
     [Fact]
+    public async Task A_session_opened_with_an_api_key_ends_when_the_key_is_revoked_and_expires_no_later_than_the_key()
+    {
+        var tenant = await CreateTenantAsync(_stack);
+        using var owner = tenant.OwnerClient();
+        var shortKey = await ReadAsync(await owner.PostAsJsonAsync("/v1/api-keys",
+            new { name = "short", expiresAt = _time.GetUtcNow().AddMinutes(30) }, Ct), HttpStatusCode.Created);
+        using var shortKeyClient = _stack.CreateClient(shortKey.GetProperty("key").GetString()!);
+        var shortSession = await ReadAsync(await shortKeyClient.PostAsync("/v1/portal-sessions", null, Ct), HttpStatusCode.Created);
+        Assert.Equal(_time.GetUtcNow().AddMinutes(30), shortSession.GetProperty("expiresAt").GetDateTimeOffset(), TimeSpan.FromMilliseconds(1));
+
+        var key = await ReadAsync(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "laptop" }, Ct), HttpStatusCode.Created);
+        using var keyClient = _stack.CreateClient(key.GetProperty("key").GetString()!);
+        var session = await ReadAsync(await keyClient.PostAsync("/v1/portal-sessions", null, Ct), HttpStatusCode.Created);
+        using var portal = _stack.CreateClient(session.GetProperty("token").GetString()!);
+        var linkSession = await RedeemAsync(TokenOf(new Uri((await ReadAsync(await keyClient.PostAsync("/v1/portal-links", null, Ct),
+            HttpStatusCode.Created)).GetProperty("url").GetString()!)), HttpStatusCode.Created);
+        using var linkPortal = _stack.CreateClient(linkSession.GetProperty("token").GetString()!);
+        await ReadAsync(await portal.GetAsync("/v1/webhooks", Ct), HttpStatusCode.OK);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/v1/api-keys/{key.GetProperty("id").GetGuid()}", Ct)).StatusCode);
+        await AssertProblemAsync(await portal.GetAsync("/v1/webhooks", Ct), HttpStatusCode.Unauthorized);
+        // A link is the user's own sign-in, not the key's: the key that minted it going away does not end that session.
+        await ReadAsync(await linkPortal.GetAsync("/v1/webhooks", Ct), HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_session_sees_only_its_own_tenant()
     {
         var a = await CreateTenantAsync(_stack, "A");

@@ -11,18 +11,25 @@ namespace Webhooks.Api.Features.PortalSessions;
 /// (<c>POST /v1/portal-links/redeem</c>).</summary>
 internal sealed class PortalSessionIssuer(IOptions<PortalOptions> options, TimeProvider time)
 {
-    /// <summary>Adds a session for the user to the unit of work (the caller saves) and returns it with its token.</summary>
-    public async Task<NewPortalSessionResponse> IssueAsync(WebhooksDbContext db, Guid userId, CancellationToken ct)
+    /// <summary>Adds a session for the user to the unit of work (the caller saves) and returns it with its token.
+    /// A session opened with an API key is bound to it: it ends when the key is revoked, and expires no later.</summary>
+    public async Task<NewPortalSessionResponse> IssueAsync(WebhooksDbContext db, Guid userId, Guid? apiKeyId, CancellationToken ct)
     {
         var now = time.GetUtcNowForDb();
+        var expiresAt = now + options.Value.SessionLifetime;
+        if (apiKeyId is not null
+            && await db.ApiKeys.Where(k => k.Id == apiKeyId).Select(k => k.ExpiresAt).FirstOrDefaultAsync(ct) is { } keyExpiresAt
+            && keyExpiresAt < expiresAt)
+            expiresAt = keyExpiresAt;
         var token = PortalTokens.Generate(PortalTokens.SessionPrefix);
         var session = new PortalSession
         {
             Id = Guid.CreateVersion7(now),
             UserId = userId,
             Hash = PortalTokens.Hash(token),
+            ApiKeyId = apiKeyId,
             CreatedAt = now,
-            ExpiresAt = now + options.Value.SessionLifetime,
+            ExpiresAt = expiresAt,
         };
         db.PortalSessions.Add(session);
         var (user, tenant) = await DescribeUserAsync(db, userId, ct);

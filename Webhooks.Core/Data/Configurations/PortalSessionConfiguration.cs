@@ -10,5 +10,6 @@ internal sealed class PortalSessionConfiguration : IEntityTypeConfiguration<Port
     {
         builder.HasIndex(s => s.Hash).IsUnique();
         builder.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<ApiKey>().WithMany().HasForeignKey(s => s.ApiKeyId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -7,6 +7,9 @@ public sealed class PortalSession
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
     public required byte[] Hash { get; set; }
+    /// <summary>The API key the user signed in with, or null for a one-time link. Revoking or expiring that key ends
+    /// the session too, so a leaked key cannot outlive its revocation through a portal session.</summary>
+    public Guid? ApiKeyId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }

@@ -455,6 +455,10 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -478,6 +482,9 @@ namespace Webhooks.Core.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_portal_sessions");
+
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_portal_sessions_api_key_id");
 
                     b.HasIndex("Hash")
                         .IsUnique()
@@ -738,6 +745,12 @@ namespace Webhooks.Core.Data.Migrations
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
                 {
+                    b.HasOne("Webhooks.Core.Data.Entities.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_portal_sessions_api_keys_api_key_id");
+
                     b.HasOne("Webhooks.Core.Data.Entities.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")

@@ -36,7 +36,7 @@ internal sealed class Endpoint(WebhooksDbContext db, PortalSessionIssuer issuer,
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.RedeemedAt, now), ct) == 1;
         if (!spent) ThrowError(r => r.Token, Refused);
 
-        var session = await issuer.IssueAsync(db, link!.UserId, ct);
+        var session = await issuer.IssueAsync(db, link!.UserId, apiKeyId: null, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         await Send.ResponseAsync(session, StatusCodes.Status201Created, ct);

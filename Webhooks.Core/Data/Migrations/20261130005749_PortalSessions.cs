@@ -40,6 +40,7 @@ namespace Webhooks.Core.Data.Migrations
                     id = table.Column<Guid>(type: "uuid", nullable: false),
                     user_id = table.Column<Guid>(type: "uuid", nullable: false),
                     hash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    api_key_id = table.Column<Guid>(type: "uuid", nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     revoked_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
@@ -47,6 +48,12 @@ namespace Webhooks.Core.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_portal_sessions", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_portal_sessions_api_keys_api_key_id",
+                        column: x => x.api_key_id,
+                        principalTable: "api_keys",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                     table.ForeignKey(
                         name: "fk_portal_sessions_users_user_id",
                         column: x => x.user_id,
@@ -65,6 +72,11 @@ namespace Webhooks.Core.Data.Migrations
                 name: "ix_portal_links_user_id",
                 table: "portal_links",
                 column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_portal_sessions_api_key_id",
+                table: "portal_sessions",
+                column: "api_key_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_portal_sessions_hash",

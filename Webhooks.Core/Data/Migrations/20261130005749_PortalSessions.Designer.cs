@@ -13,7 +13,7 @@ using Webhooks.Core.Data;
 namespace Webhooks.Core.Data.Migrations
 {
     [DbContext(typeof(WebhooksDbContext))]
-    [Migration("20261130003146_PortalSessions")]
+    [Migration("20261130005749_PortalSessions")]
     partial class PortalSessions
     {
         /// <inheritdoc />
@@ -37,10 +37,24 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<byte[]>("Hash")
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
@@ -62,6 +76,10 @@ namespace Webhooks.Core.Data.Migrations
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_hash");
+
+                    b.HasIndex("RevokedAt")
+                        .HasDatabaseName("ix_api_keys_revoked_at")
+                        .HasFilter("revoked_at IS NOT NULL");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_api_keys_user_id");
@@ -440,6 +458,10 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -463,6 +485,9 @@ namespace Webhooks.Core.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_portal_sessions");
+
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_portal_sessions_api_key_id");
 
                     b.HasIndex("Hash")
                         .IsUnique()
@@ -723,6 +748,12 @@ namespace Webhooks.Core.Data.Migrations
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
                 {
+                    b.HasOne("Webhooks.Core.Data.Entities.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_portal_sessions_api_keys_api_key_id");
+
                     b.HasOne("Webhooks.Core.Data.Entities.User", null)
                         .WithMany()
                         .HasForeignKey("UserId")
