@@ -75,6 +75,9 @@ public sealed class TestStack : IAsyncDisposable
 
     public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
 
+    /// <summary>A handler that sends to the in-process Api, e.g. as the primary handler of a <c>WebhooksClient</c>.</summary>
+    public HttpMessageHandler CreateHandler() => _api!.Server.CreateHandler();
+
     public WebhooksDbContext CreateDbContext() =>
         new(new DbContextOptionsBuilder<WebhooksDbContext>()
             .UseNpgsql(_settings["ConnectionStrings:webhooksdb"])

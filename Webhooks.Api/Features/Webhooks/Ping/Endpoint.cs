@@ -7,6 +7,7 @@ using Webhooks.Api.Auth;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
+using Webhooks.Events;
 
 namespace Webhooks.Api.Features.Webhooks.Ping;
 
@@ -50,7 +51,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimePr
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Type = EventCatalog.Ping,
-            Payload = JsonSerializer.Serialize(new { webhookId = webhook.Id }),
+            Payload = JsonSerializer.Serialize(new WebhookPing(webhook.Id), EventsJsonContext.Default.WebhookPing),
             CreatedAt = now,
             TraceParent = Activity.Current?.Id,
         };
