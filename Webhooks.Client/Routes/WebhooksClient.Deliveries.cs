@@ -12,7 +12,8 @@ public sealed partial class WebhooksClient
         query ??= new DeliveryQuery();
         var path = new Query("/v1/deliveries")
             .Add("webhookId", query.WebhookId).Add("eventId", query.EventId)
-            .Add("status", query.Status?.ToString().ToLowerInvariant()).Add("since", query.Since)
+            .Add("status", query.Status?.ToString().ToLowerInvariant()).Add("eventType", query.EventType)
+            .Add("since", query.Since).Add("until", query.Until)
             .Add("limit", query.Limit).Add("cursor", query.Cursor);
         return SendAsync(HttpMethod.Get, path.ToString(), null, DeliveriesJson.Default.PageDelivery, ct);
     }
@@ -27,8 +28,10 @@ public sealed partial class WebhooksClient
 }
 
 /// <summary>Filters of <see cref="WebhooksClient.ListDeliveriesAsync"/>; null means any.</summary>
+/// <param name="Since">Created at or after.</param>
+/// <param name="Until">Created before.</param>
 public sealed record DeliveryQuery(Guid? WebhookId = null, Guid? EventId = null, DeliveryStatus? Status = null, DateTimeOffset? Since = null,
-    int? Limit = null, string? Cursor = null);
+    int? Limit = null, string? Cursor = null, string? EventType = null, DateTimeOffset? Until = null);
 
 public sealed record Delivery(Guid Id, Guid EventId, Guid WebhookId, string EventType, DeliveryStatus Status, int AttemptCount,
     DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, string? LastError);
