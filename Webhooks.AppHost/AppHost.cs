@@ -21,4 +21,10 @@ builder.AddProject<Projects.Webhooks_Dispatcher>("dispatcher")
     .WithHttpHealthCheck("/health")
     .WaitFor(api); // the Api applies the EF migrations
 
+var portal = builder.AddProject<Projects.Webhooks_Portal>("portal")
+    .WithReference(api)
+    .WithHttpHealthCheck("/health")
+    .WaitFor(api);
+api.WithEnvironment("Webhooks__Portal__BaseUrl", portal.GetEndpoint("http")); // where portal sign-in links point
+
 builder.Build().Run();

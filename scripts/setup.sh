@@ -13,5 +13,13 @@ if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
   fi
 fi
 
+# The portal's browser tests drive Debian's chromium with Playwright (Playwright's own browser download needs the internet).
+if [ ! -x /usr/bin/chromium ] && [ -z "${PORTAL_TESTS_CHROMIUM:-}" ]; then
+  echo "setup: installing chromium for the portal's browser tests" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 dotnet tool restore >/dev/null
 dotnet build Webhooks.sln -nologo -v quiet -clp:ErrorsOnly
