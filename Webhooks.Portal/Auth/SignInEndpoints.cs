@@ -10,6 +10,9 @@ namespace Webhooks.Portal.Auth;
 /// </summary>
 internal static class SignInEndpoints
 {
+    /// <summary>Where a user lands after signing in.</summary>
+    private const string Home = "/endpoints";
+
     public static void MapPortalSignIn(this WebApplication app)
     {
         // Form posts carry the antiforgery token the sign-in page renders; minimal APIs check it for [FromForm].
@@ -26,7 +29,7 @@ internal static class SignInEndpoints
         var outcome = await sessions.OpenWithApiKeyAsync(apiKey.Trim(), ct);
         if (outcome.Session is null) return Results.LocalRedirect($"/signin?error={outcome.Refusal}");
         await ReplaceSessionAsync(http, sessions, outcome.Session, ct);
-        return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
+        return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : Home);
     }
 
     private static async Task<IResult> SignInWithLinkAsync(HttpContext http, [FromQuery] string? token, PortalSessions sessions,
@@ -38,7 +41,7 @@ internal static class SignInEndpoints
         var outcome = await sessions.OpenWithLinkAsync(token, ct);
         if (outcome.Session is null) return Results.LocalRedirect($"/signin?error={outcome.Refusal}");
         await ReplaceSessionAsync(http, sessions, outcome.Session, ct);
-        return Results.LocalRedirect("/");
+        return Results.LocalRedirect(Home);
     }
 
     private static async Task<IResult> SignOutAsync(HttpContext http, PortalSessions sessions, CancellationToken ct)
@@ -52,7 +55,7 @@ internal static class SignInEndpoints
     /// GET, so it clears the cookie only once the Api confirms the session is over: a forged visit signs nobody out.</summary>
     private static async Task<IResult> SessionEndedAsync(HttpContext http, PortalSessions sessions, CancellationToken ct)
     {
-        if (http.User.Credential() is { } credential && await sessions.IsLiveAsync(credential, ct)) return Results.LocalRedirect("/");
+        if (http.User.Credential() is { } credential && await sessions.IsLiveAsync(credential, ct)) return Results.LocalRedirect(Home);
         await PortalCookie.SignOutAsync(http);
         return Results.LocalRedirect($"/signin?error={SignInRefusal.Ended}");
     }

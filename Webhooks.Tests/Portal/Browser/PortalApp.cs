@@ -99,12 +99,13 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Endpoints", Level = 1 })).ToBeVisibleAsync();
     }
 
-    /// <summary>A button by its text. Fluent UI's buttons are <c>fluent-button</c> web components whose role lives in
-    /// ElementInternals, which Playwright's role selectors do not read (the browser's accessibility tree does).</summary>
+    /// <summary>A button (or a link styled as one) by its text. Fluent UI's buttons are <c>fluent-button</c> and
+    /// <c>fluent-anchor-button</c> web components whose role lives in ElementInternals, which Playwright's role selectors
+    /// do not read (the browser's accessibility tree does).</summary>
     public static ILocator Button(IPage page, string text) => Button(page.Locator("body"), text);
 
     public static ILocator Button(ILocator scope, string text) =>
-        scope.Locator("fluent-button, button").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(text)}\\s*$") });
+        scope.Locator("fluent-button, fluent-anchor-button, button").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^\\s*{System.Text.RegularExpressions.Regex.Escape(text)}\\s*$") });
 
     /// <summary>Closes the test's browsers, first keeping a screenshot of each page when the test failed.</summary>
     public async ValueTask DisposeAsync()

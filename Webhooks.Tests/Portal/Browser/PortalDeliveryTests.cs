@@ -34,7 +34,7 @@ public sealed class PortalDeliveryTests(AppFixture app, BrowserFixture browser) 
         var page = await _portal.OpenAsync();
         await PortalApp.SignInWithKeyAsync(page, tenant.OwnerApiKey);
 
-        await page.GetByRole(AriaRole.Link, new() { Name = "Add your first endpoint" }).ClickAsync();
+        await PortalApp.Button(page, "Add your first endpoint").ClickAsync();
         await page.GetByLabel("URL").FillAsync(_receiver.Url("/secret"));
         await page.GetByLabel("Description (optional)").FillAsync("Orders service");
         await page.GetByLabel("sale.created").CheckAsync();
@@ -56,7 +56,7 @@ public sealed class PortalDeliveryTests(AppFixture app, BrowserFixture browser) 
             received.Headers["X-Webhook-Signature"]);
 
         // Never again: not on the endpoint's page, not in the list.
-        await page.GetByRole(AriaRole.Link, new() { Name = "I stored the secret: go to the endpoint" }).ClickAsync();
+        await PortalApp.Button(page, "I stored the secret: go to the endpoint").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = _receiver.Url("/secret") })).ToBeVisibleAsync();
         await Expect(page.GetByText("Orders service")).ToBeVisibleAsync();
         Assert.DoesNotContain(secret, await page.ContentAsync());
