@@ -9,7 +9,8 @@ internal static class Extensions
 {
     public static void AddPortalServices(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRazorComponents()
+            .AddInteractiveServerComponents(o => o.DetailedErrors = builder.Environment.IsDevelopment());
         builder.Services.AddFluentUIComponents();
         builder.Services.AddCascadingAuthenticationState();
 

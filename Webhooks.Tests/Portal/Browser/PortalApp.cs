@@ -13,6 +13,7 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly List<IBrowserContext> _contexts = [];
+    private readonly List<string> _browserErrors = [];
 
     public Uri BaseUrl => app.App.GetEndpoint("portal", "http");
 
@@ -85,6 +86,10 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
         _contexts.Add(context);
         context.SetDefaultTimeout((float)TestTimeouts.Condition.TotalMilliseconds);
         var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error") lock (_browserErrors) _browserErrors.Add(message.Text);
+        };
         await page.GotoAsync(path.StartsWith("http", StringComparison.Ordinal) ? path : Url(path));
         return page;
     }
@@ -111,6 +116,12 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
     public async ValueTask DisposeAsync()
     {
         var failed = TestContext.Current.TestState?.Result == TestResult.Failed;
+        if (failed)
+        {
+            // With DetailedErrors (Development), a circuit's exception reaches the browser console: show it with the failure.
+            lock (_browserErrors)
+                foreach (var error in _browserErrors) TestContext.Current.TestOutputHelper?.WriteLine("browser console: " + error);
+        }
         var test = TestContext.Current.Test?.TestDisplayName.Split('.').Last() ?? "test";
         for (var i = 0; i < _contexts.Count; i++)
         {

@@ -93,11 +93,11 @@ public sealed class PortalDeliveryTests(AppFixture app, BrowserFixture browser) 
 
         // The filters: by status and event type.
         await page.GotoAsync(_portal.Url("/deliveries"));
-        await page.GetByLabel("Status").SelectOptionAsync("failed");
+        await page.Locator("#filter-status").SelectOptionAsync("failed");
         await PortalApp.Button(page, "Apply filters").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "No delivery matches these filters" })).ToBeVisibleAsync();
-        await page.GetByLabel("Status").SelectOptionAsync("success");
-        await page.GetByLabel("Event type").SelectOptionAsync("sale.created");
+        await page.Locator("#filter-status").SelectOptionAsync("success");
+        await page.Locator("#filter-event-type").SelectOptionAsync("sale.created");
         await PortalApp.Button(page, "Apply filters").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "sale.created" })).ToHaveCountAsync(1);
     }
