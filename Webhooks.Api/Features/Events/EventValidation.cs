@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using FluentValidation;
 using Webhooks.Core.Data;
@@ -16,11 +15,17 @@ internal static class EventValidation
             .WithMessage(t => "type must be one of the event catalog (GET /v1/event-types); webhook.ping is sent only by the ping route.");
 
     public static IRuleBuilderOptions<T, JsonElement> MustBeJsonObject<T>(this IRuleBuilder<T, JsonElement> rule) =>
-        rule.Must(d => d.ValueKind == JsonValueKind.Object).WithMessage("data must be a JSON object.")
-            // Postgres jsonb cannot store the NUL character; refused here rather than failing at insert. Searched in the
-            // raw UTF-8 as received: no copy of the payload per check. JSON spells the escape with a lower-case u.
-            .Must(d => d.ValueKind != JsonValueKind.Object || JsonMarshal.GetRawUtf8Value(d).IndexOf("\\u0000"u8) < 0)
-            .WithMessage("data may not contain the NUL character (\\u0000).");
+        rule.Must(d => d.ValueKind == JsonValueKind.Object).WithMessage("data must be a JSON object.");
+
+    /// <summary>Refuses what Postgres jsonb cannot store (see <see cref="StorableJson"/>), naming the JSON path of the
+    /// value, e.g. <c>data.lines[2].sku</c>.</summary>
+    public static IRuleBuilderOptionsConditions<T, JsonElement> MustBeStorable<T>(this IRuleBuilder<T, JsonElement> rule) =>
+        rule.Custom((data, context) =>
+        {
+            if (data.ValueKind != JsonValueKind.Object || StorableJson.FindUnstorable(data, "data") is not var (path, reason)) return;
+            // Inside a batch, FluentValidation puts the item's place (events[3].) in front.
+            context.AddFailure(path, $"{path} {reason}.");
+        });
 
     public static IRuleBuilderOptions<T, string?> MustBeIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
         rule.Must(k => k is null || (k.Length is > 0 and <= MaxIdempotencyKeyLength && !k.Any(char.IsControl)))

@@ -28,6 +28,7 @@ internal sealed class Request
             {
                 item.RuleFor(i => i.Type).MustBePublishableType();
                 item.RuleFor(i => i.Data).MustBeJsonObject();
+                item.RuleFor(i => i.Data).MustBeStorable();
                 item.RuleFor(i => i.IdempotencyKey).MustBeIdempotencyKey();
             });
         }
