@@ -9,6 +9,7 @@ using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Events;
 using Webhooks.Api.Http;
+using Webhooks.Api.Limits;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
@@ -24,6 +25,11 @@ internal static class Extensions
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptions.Validator>();
+        builder.Services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptions.Validator>();
+        builder.Services.AddSingleton<PublishRateLimit>();
+        builder.Services.AddSingleton<FanOutLimit>();
+        builder.Services.AddSingleton<PublishLimits>();
 
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

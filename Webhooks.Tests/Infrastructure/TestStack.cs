@@ -34,6 +34,8 @@ public sealed class TestStack : IAsyncDisposable
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
+            // Tests publish in bursts; the limit's own tests set it low. The limiter still runs on every publish.
+            ["Webhooks:Limits:PublishPerSecondPerTenant"] = "1000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }

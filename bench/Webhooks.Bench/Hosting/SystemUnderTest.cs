@@ -42,6 +42,8 @@ internal sealed class SystemUnderTest : IAsyncDisposable
         // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
         "--Webhooks:Alerts:Thresholds:0=1000000",
         "--Webhooks:Alerts:DisableAfter=1000000",
+        // One tenant publishes flat out: the limit is raised out of reach, but its check still runs on every publish.
+        "--Webhooks:Limits:PublishPerSecondPerTenant=1000000",
     ];
 
     public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, CancellationToken ct)

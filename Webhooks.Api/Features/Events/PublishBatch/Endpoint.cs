@@ -3,11 +3,12 @@ using FastEndpoints;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events.PublishBatch;
 
-internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
+internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -18,7 +19,8 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
             s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
             s.Response<Response>(202, "One entry per event, in request order.");
-            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
         });
     }
 
@@ -32,6 +34,11 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
                 await PayloadSize.RejectAsync(HttpContext, $"events[{i}].data", options.Value.MaxPayloadBytes, ct);
                 return;
             }
+        }
+        if (await limits.RefuseAsync(User.TenantId(), req.Events.ConvertAll(e => e.Type!), HttpContext, ct) is { } refusal)
+        {
+            await Send.ResultAsync(refusal);
+            return;
         }
         var published = await publisher.PublishAsync(User.TenantId(),
             req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
