@@ -14,10 +14,6 @@ internal static class Extensions
     public static void AddDispatcherServices(this WebApplicationBuilder builder)
     {
         builder.AddWebhooksCore();
-        // Short database retries: a delivery whose read or write fails stays in flight and comes back when its lease
-        // ends, so EF's default minute of retrying would only hold a slot (and outlive the lease, doubling the work).
-        builder.Services.ConfigureDbContext<WebhooksDbContext>(options => options.UseNpgsql(npgsql =>
-            npgsql.EnableRetryOnFailure(maxRetryCount: 2, maxRetryDelay: TimeSpan.FromMilliseconds(500), errorCodesToAdd: null)));
         builder.Services.AddSingleton<DispatcherTelemetry>();
         builder.Services.AddSingleton<DispatcherMetrics>();
 

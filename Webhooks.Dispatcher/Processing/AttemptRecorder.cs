@@ -40,7 +40,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
     private const string StoreCtes = """
         WITH attempt AS (
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::timestamptz[], $5::int[], $6::jsonb[], $7::int[],
-                                 $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+                                 $8::jsonb[], $9::text[], $10::text[], $11::delivery_status[], $12::timestamptz[], $13::timestamptz[],
                                  $14::uuid[])
                 AS a(id, delivery_id, number, started_at, duration_ms, request_headers, response_status,
                      response_headers, response_body, error, status, next_attempt_at, completed_at, webhook_id)
@@ -134,7 +134,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = columns.ResponseHeaders, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = columns.ResponseBodies, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = columns.Errors, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = columns.Statuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DeliveryStatus[]> { TypedValue = columns.Statuses });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = columns.NextAttemptAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = columns.CompletedAt });
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = columns.WebhookIds });
@@ -168,7 +168,8 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
         public readonly int?[] ResponseStatuses = new int?[n];
         public readonly DateTimeOffset[] StartedAt = new DateTimeOffset[n];
         public readonly DateTimeOffset?[] NextAttemptAt = new DateTimeOffset?[n], CompletedAt = new DateTimeOffset?[n];
-        public readonly string[] RequestHeaders = new string[n], Statuses = new string[n];
+        public readonly string[] RequestHeaders = new string[n];
+        public readonly DeliveryStatus[] Statuses = new DeliveryStatus[n];
         public readonly string?[] ResponseHeaders = new string?[n], ResponseBodies = new string?[n], Errors = new string?[n];
 
         public void Set(int i, AttemptToRecord attempt)
@@ -185,8 +186,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
             ResponseHeaders[i] = result.ResponseHeaders is { } headers ? JsonSerializer.Serialize(headers) : null;
             ResponseBodies[i] = result.ResponseBody;
             Errors[i] = Truncate(result.Error?.Replace('\0', '\uFFFD'), 2000); // an exception's text may quote what a receiver sent
-            // The same spelling as the model's conversion (DeliveryConfiguration).
-            Statuses[i] = state.Status.ToString().ToLowerInvariant();
+            Statuses[i] = state.Status;
             NextAttemptAt[i] = state.NextAttemptAt;
             CompletedAt[i] = state.CompletedAt;
         }

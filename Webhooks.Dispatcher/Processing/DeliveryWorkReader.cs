@@ -33,7 +33,7 @@ internal static class DeliveryWorkReader
                 Id: reader.GetGuid(0),
                 TenantId: reader.GetGuid(1),
                 WebhookId: reader.GetGuid(2),
-                Status: ParseStatus(reader.GetString(3)),
+                Status: reader.GetFieldValue<DeliveryStatus>(3),
                 AttemptCount: reader.GetInt32(4),
                 NextAttemptAt: reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                 EventId: reader.GetGuid(6),
@@ -53,13 +53,4 @@ internal static class DeliveryWorkReader
         return works;
     }
 
-    /// <summary>The column holds the status as the model writes it (DeliveryConfiguration): lower-case names.</summary>
-    private static DeliveryStatus ParseStatus(string status) => status switch
-    {
-        "pending" => DeliveryStatus.Pending,
-        "retrying" => DeliveryStatus.Retrying,
-        "success" => DeliveryStatus.Success,
-        "failed" => DeliveryStatus.Failed,
-        _ => Enum.Parse<DeliveryStatus>(status, ignoreCase: true),
-    };
 }

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Dispatcher.Retention;
@@ -56,8 +57,8 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
     private async Task<RetentionResult> CleanAsync(WebhooksDbContext db, DateTimeOffset now, RetentionOptions settings, CancellationToken ct)
     {
         var progress = new Progress();
-        var successful = await DeleteDeliveriesAsync(db, "success", now - settings.SuccessfulFor, settings.BatchSize, progress, ct);
-        var failed = await DeleteDeliveriesAsync(db, "failed", now - settings.FailedFor, settings.BatchSize, progress, ct);
+        var successful = await DeleteDeliveriesAsync(db, DeliveryStatus.Success, now - settings.SuccessfulFor, settings.BatchSize, progress, ct);
+        var failed = await DeleteDeliveriesAsync(db, DeliveryStatus.Failed, now - settings.FailedFor, settings.BatchSize, progress, ct);
         var eventsCutoff = now - (settings.SuccessfulFor > settings.FailedFor ? settings.SuccessfulFor : settings.FailedFor);
         var events = await DeleteOrphanEventsAsync(db, eventsCutoff, settings.BatchSize, progress, ct);
         var result = new RetentionResult(true, successful, failed, progress.Attempts, events, progress.Batches);
@@ -65,7 +66,7 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         return result;
     }
 
-    private async Task<int> DeleteDeliveriesAsync(WebhooksDbContext db, string status, DateTimeOffset cutoff, int batchSize,
+    private async Task<int> DeleteDeliveriesAsync(WebhooksDbContext db, DeliveryStatus status, DateTimeOffset cutoff, int batchSize,
         Progress progress, CancellationToken ct)
     {
         var total = 0;
@@ -85,7 +86,7 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
                 SELECT (SELECT count(*)::int FROM gone) AS deliveries, (SELECT n FROM attempts) AS attempts
                 """).ToListAsync(ct))[0];
             total += batch.Deliveries;
-            progress.Add(batch.Deliveries, batch.Attempts, $"{status} deliveries", this);
+            progress.Add(batch.Deliveries, batch.Attempts, status == DeliveryStatus.Success ? "successful deliveries" : "failed deliveries", this);
             if (batch.Deliveries < batchSize) return total;
         }
     }

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Webhooks.Core.Data;
@@ -21,6 +21,7 @@ public sealed class TestStack : IAsyncDisposable
     private WebApplicationFactory<ApiEntryPoint>? _api;
     private WebApplicationFactory<DispatcherEntryPoint>? _dispatcher;
     private ConnectionMultiplexer? _redis;
+    private NpgsqlDataSource? _dataSource;
 
     private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices)
     {
@@ -74,11 +75,12 @@ public sealed class TestStack : IAsyncDisposable
 
     public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
 
-    public WebhooksDbContext CreateDbContext() =>
-        new(new DbContextOptionsBuilder<WebhooksDbContext>()
-            .UseNpgsql(_settings["ConnectionStrings:webhooksdb"])
-            .UseSnakeCaseNamingConvention()
-            .Options);
+    /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
+    public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));
+
+    /// <summary>Connections to the stack's database with the services' type mappings; opened only after the Api has
+    /// migrated, so it knows the types the migrations create.</summary>
+    public NpgsqlDataSource DataSource => _dataSource ??= WebhooksDatabase.CreateDataSource(_settings["ConnectionStrings:webhooksdb"]!);
 
     public void StartDispatcher()
     {
@@ -107,5 +109,6 @@ public sealed class TestStack : IAsyncDisposable
         if (_dispatcher is not null) await _dispatcher.DisposeAsync();
         if (_api is not null) await _api.DisposeAsync();
         if (_redis is not null) await _redis.DisposeAsync();
+        if (_dataSource is not null) await _dataSource.DisposeAsync();
     }
 }

@@ -118,7 +118,7 @@ internal static class EventRows
                 found[key] = new PublishedEvent(reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), deliveries);
             }
             if (!reader.IsDBNull(4))
-                deliveries.Add(new PublishedDelivery(reader.GetGuid(4), reader.GetGuid(5), Enum.Parse<DeliveryStatus>(reader.GetString(6), ignoreCase: true)));
+                deliveries.Add(new PublishedDelivery(reader.GetGuid(4), reader.GetGuid(5), reader.GetFieldValue<DeliveryStatus>(6)));
         }
         return found;
     }
