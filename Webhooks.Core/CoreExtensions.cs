@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Alerts;
 using Webhooks.Core.Data;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
 using Webhooks.Core.Secrets;
@@ -32,6 +33,8 @@ public static class CoreExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<DeliveryScheduler>();
+        builder.Services.AddSingleton<DeliveryRequeue>();
         builder.Services.AddSingleton<WebhookFailureTracker>();
 
         builder.Services.AddSingleton<OptionsValidation>();

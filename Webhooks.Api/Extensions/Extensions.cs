@@ -38,7 +38,6 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
-        builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(o =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Core.Alerts;
@@ -127,12 +128,7 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
         // SKIP LOCKED: a sibling delivery another Dispatcher worker is recording right now is locked by that worker,
         // which in turn waits for this webhook row; waiting for it here would deadlock. That worker's delivery is
         // ended when it next comes due (the processor ends deliveries of a disabled webhook).
-        return await db.Database.ExecuteSqlAsync($"""
-            UPDATE deliveries
-            SET status = 'failed', next_attempt_at = NULL, completed_at = {now}, last_error = {reason}
-            WHERE id IN (SELECT id FROM deliveries WHERE webhook_id = {webhookId} AND status IN ('pending', 'retrying')
-                         FOR UPDATE SKIP LOCKED)
-            """, ct);
+        return await DeliveryEnding.EndLiveOfWebhookAsync(db, webhookId, reason, now, skipLocked: true, ct);
     }
 
     private static async Task<int> NotifyAsync(WebhooksDbContext db, Guid tenantId, Guid[] recipients, Guid webhookId,

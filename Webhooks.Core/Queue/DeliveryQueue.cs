@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Webhooks.Core.Queue;
@@ -38,7 +37,7 @@ namespace Webhooks.Core.Queue;
 /// Throughout, the earliest time wins: a delivery claimed early costs one read; one claimed late is a late retry.
 /// Needs Redis 6.2 or later (ZADD LT, ZMSCORE).
 /// </summary>
-public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<DeliveryQueue>? logger = null, TimeProvider? time = null)
+public sealed class DeliveryQueue(IConnectionMultiplexer redis, TimeProvider? time = null)
 {
     public static readonly RedisKey DueKey = "webhooks:due";
     public static readonly RedisKey InFlightKey = "webhooks:inflight";
@@ -111,25 +110,6 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     }
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
-
-    /// <summary>
-    /// Schedules deliveries already committed to Postgres. If Redis is unreachable they are not lost: the Dispatcher's
-    /// reconciler finds them in Postgres and schedules them, so the failure is logged and the caller carries on.
-    /// </summary>
-    /// <returns>False when Redis could not be written.</returns>
-    public async Task<bool> ScheduleCommittedAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
-    {
-        try
-        {
-            await ScheduleAsync(deliveries);
-            return true;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger?.LogWarning(e, "Could not schedule {Count} committed deliveries in Redis; the reconciler will pick them up", deliveries.Count);
-            return false;
-        }
-    }
 
     /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
     /// <c>now + lease</c>, after promoting up to <see cref="PromoteBatch"/> entries of later buckets that start within

@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
+using Npgsql;
 using Webhooks.Core.Queue;
 using Webhooks.Core.Secrets;
 using Webhooks.Core.Signing;
@@ -22,6 +24,7 @@ namespace Webhooks.Dispatcher.Processing;
 /// </summary>
 internal sealed partial class DeliveryProcessor(
     IServiceScopeFactory scopes,
+    NpgsqlDataSource database,
     DeliveryQueue queue,
     WebhookSender sender,
     RetryPolicy retryPolicy,
@@ -99,7 +102,7 @@ internal sealed partial class DeliveryProcessor(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-                await AttemptRecorder.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
+                await DeliveryEnding.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
             }
             await queue.AckAsync(deliveryId);
             LogEnded(deliveryId, work.WebhookId, reason);
@@ -198,10 +201,10 @@ internal sealed partial class DeliveryProcessor(
             : new DeliveryState(DeliveryStatus.Retrying, next, null);
     }
 
-    private Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
+    private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
     {
-        var ids = deliveryIds as Guid[] ?? deliveryIds.ToArray();
-        return scopes.OnConnectionAsync(connection => DeliveryWorkReader.ReadAsync(connection, ids, ct), ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await ClaimedDeliveries.ReadAsync(connection, deliveryIds as Guid[] ?? deliveryIds.ToArray(), ct);
     }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for

@@ -1,7 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Data;
-using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
 
@@ -37,28 +36,22 @@ internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, De
         } while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>One sweep, paged by (next_attempt_at, id) over the partial index of live deliveries.</summary>
+    /// <summary>One sweep, a page at a time.</summary>
     internal async Task<(int Seen, int Restored)> ReconcileAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
         var until = time.GetUtcNow() + DeliveryQueue.RestoreHorizon;
         int seen = 0, restored = 0;
-        DateTimeOffset? afterAt = null;
-        var afterId = Guid.Empty;
+        (DateTimeOffset, Guid)? after = null;
         while (true)
         {
-            var query = db.Deliveries.AsNoTracking()
-                // Written as two equalities, not Contains over a parameter, so Postgres matches the index's filter.
-                .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying) && d.NextAttemptAt < until);
-            if (afterAt is { } at) query = query.Where(d => d.NextAttemptAt > at || (d.NextAttemptAt == at && d.Id.CompareTo(afterId) > 0));
-            var page = await query.OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Take(PageSize)
-                .Select(d => new { d.Id, d.NextAttemptAt }).ToListAsync(ct);
+            var page = await DeliveryRequeue.LiveDueBeforeAsync(db, until, after, PageSize, ct);
             if (page.Count == 0) break;
             seen += page.Count;
-            restored += await queue.RestoreAsync(page.Select(d => (d.Id, d.NextAttemptAt!.Value)).ToList());
+            restored += await queue.RestoreAsync(page);
             if (page.Count < PageSize) break;
-            (afterAt, afterId) = (page[^1].NextAttemptAt, page[^1].Id);
+            after = (page[^1].DueAt, page[^1].Id);
         }
         return (seen, restored);
     }

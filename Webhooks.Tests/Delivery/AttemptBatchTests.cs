@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Webhooks.Core.Alerts;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 using Webhooks.Dispatcher;
 using Webhooks.Dispatcher.Processing;

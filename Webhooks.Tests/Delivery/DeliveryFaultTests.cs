@@ -273,7 +273,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             + (online ? "" : $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{stack.DatabaseName}';");
         await command.ExecuteNonQueryAsync(Ct);
         // The test's own pooled connections were killed too: drop them rather than fail the next probe with 57P01.
-        if (online) Npgsql.NpgsqlConnection.ClearAllPools();
+        if (online) stack.DataSource.Clear();
     }
 
     private async Task FlushRedisAsync(TestStack stack)

@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Signing;
 using Webhooks.Dispatcher.Processing;
 using Webhooks.Dispatcher.Sending;
@@ -263,12 +264,14 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
         var success = new DeliveryState(DeliveryStatus.Success, null, now);
 
         await using var db = stack.CreateDbContext();
-        Assert.True((await recorder.RecordAsync(db, work, 1, Result(500), retrying, Ct)).Stored);
+        async Task<bool> StoredAsync(int number, SendResult result, DeliveryState state) =>
+            (await recorder.RecordAsync(db, [new AttemptToRecord(work, number, result, state)], Ct))[0].Stored;
+        Assert.True(await StoredAsync(1, Result(500), retrying));
         // A late worker still holding attempt 1 (its lease expired and the delivery was claimed again) writes nothing.
-        Assert.False((await recorder.RecordAsync(db, work, 1, Result(200), success, Ct)).Stored);
-        Assert.False((await recorder.RecordAsync(db, work, 3, Result(200), success, Ct)).Stored);
-        Assert.True((await recorder.RecordAsync(db, work, 2, Result(200), success, Ct)).Stored);
-        Assert.False((await recorder.RecordAsync(db, work, 3, Result(500), retrying, Ct)).Stored); // final stays final
+        Assert.False(await StoredAsync(1, Result(200), success));
+        Assert.False(await StoredAsync(3, Result(200), success));
+        Assert.True(await StoredAsync(2, Result(200), success));
+        Assert.False(await StoredAsync(3, Result(500), retrying)); // final stays final
 
         var delivery = await Publish.DeliveryAsync(stack, published.DeliveryId);
         Assert.Equal((DeliveryStatus.Success, 2), (delivery.Status, delivery.AttemptCount));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
-using Webhooks.Core.Data;
-using Webhooks.Core.Queue;
+using Webhooks.Core.Deliveries;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -19,7 +18,7 @@ namespace Webhooks.Api.Features.Events;
 /// idempotency key, say) is never another's. Deliveries are scheduled in Redis only after the commit, and a Redis
 /// failure is logged and left to the reconciler, as before.
 /// </summary>
-internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue queue, ILogger<EventWriter> logger)
+internal sealed class EventWriter(NpgsqlDataSource database, DeliveryScheduler scheduler, ILogger<EventWriter> logger)
 {
     /// <summary>Requests with at least this many events are written on their own.</summary>
     private const int OwnWriteEvents = 100;
@@ -35,7 +34,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
 
     /// <summary>Writes one request's events; completes once they are committed (and their deliveries scheduled, or
     /// Redis' failure logged).</summary>
-    public async Task<List<EventRows.NewDelivery>> WriteAsync(IReadOnlyList<EventRows.NewEvent> events)
+    public async Task<List<NewDeliveries.NewDelivery>> WriteAsync(IReadOnlyList<NewDeliveries.NewEvent> events)
     {
         var pending = new Pending(events);
         if (events.Count >= OwnWriteEvents)
@@ -88,7 +87,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     private async Task WriteGroupAsync(List<Pending> group)
     {
         var events = group.Count == 1 ? group[0].Events : group.SelectMany(p => p.Events).ToList();
-        List<EventRows.NewDelivery> created;
+        List<NewDeliveries.NewDelivery> created;
         try
         {
             created = await InsertAsync(group, events);
@@ -112,11 +111,11 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         _ = ScheduleAsync(group, created);
     }
 
-    private async Task ScheduleAsync(List<Pending> group, List<EventRows.NewDelivery> created)
+    private async Task ScheduleAsync(List<Pending> group, List<NewDeliveries.NewDelivery> created)
     {
         try
         {
-            await queue.ScheduleCommittedAsync(created.ConvertAll(d => (d.Id, d.DueAt)));
+            await scheduler.ScheduleCommittedAsync(created.ConvertAll(d => (d.Id, d.DueAt)));
             Complete(group, created);
         }
         catch (Exception e)
@@ -125,7 +124,7 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         }
     }
 
-    private async Task<List<EventRows.NewDelivery>> InsertAsync(List<Pending> group, IReadOnlyList<EventRows.NewEvent> events)
+    private async Task<List<NewDeliveries.NewDelivery>> InsertAsync(List<Pending> group, IReadOnlyList<NewDeliveries.NewEvent> events)
     {
         // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
         // shared write gets a span of its own, linked to each request it carries.
@@ -133,20 +132,20 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
             : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
                 links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
         // Not cancelled with any one request: the write is shared, and short.
-        return await scopes.OnConnectionAsync(connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
-            CancellationToken.None);
+        await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
+        return await NewDeliveries.PublishAsync(connection, events, CancellationToken.None);
     }
 
     /// <summary>Hands each request the deliveries of its own events.</summary>
-    private static void Complete(List<Pending> group, List<EventRows.NewDelivery> created)
+    private static void Complete(List<Pending> group, List<NewDeliveries.NewDelivery> created)
     {
         if (group.Count == 1)
         {
             group[0].Done.TrySetResult(created);
             return;
         }
-        var byEvent = new Dictionary<Guid, List<EventRows.NewDelivery>>();
-        var perRequest = new List<EventRows.NewDelivery>[group.Count];
+        var byEvent = new Dictionary<Guid, List<NewDeliveries.NewDelivery>>();
+        var perRequest = new List<NewDeliveries.NewDelivery>[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
             perRequest[i] = [];
@@ -156,11 +155,11 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
         for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(perRequest[i]);
     }
 
-    private sealed class Pending(IReadOnlyList<EventRows.NewEvent> events)
+    private sealed class Pending(IReadOnlyList<NewDeliveries.NewEvent> events)
     {
-        public IReadOnlyList<EventRows.NewEvent> Events { get; } = events;
+        public IReadOnlyList<NewDeliveries.NewEvent> Events { get; } = events;
         public long PayloadChars { get; } = events.Sum(e => (long)e.Payload.Length);
         public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
-        public TaskCompletionSource<List<EventRows.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<List<NewDeliveries.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,14 +1,15 @@
 using Npgsql;
 using Webhooks.Core.Data.Entities;
 
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Core.Deliveries;
 
 /// <summary>
-/// Reads a claim's deliveries, with their events and webhooks, in one statement. Written by hand: through EF the read
-/// cost the Dispatcher more CPU than the rest of an attempt's bookkeeping (query-cache look-up, expression
-/// funcletizing and materializers for every claim), and it runs once per claim, however few deliveries a claim holds.
+/// The Dispatcher's read of a claim: the claimed deliveries with their events and webhooks, in one statement. Written
+/// by hand: through EF the read cost the Dispatcher more CPU than the rest of an attempt's bookkeeping (query-cache
+/// look-up, expression funcletizing and materializers for every claim), and it runs once per claim, however few
+/// deliveries a claim holds.
 /// </summary>
-internal static class DeliveryWorkReader
+public static class ClaimedDeliveries
 {
     private const string Sql = """
         SELECT d.id, d.tenant_id, d.webhook_id, d.status, d.attempt_count, d.next_attempt_at,
@@ -21,6 +22,7 @@ internal static class DeliveryWorkReader
         WHERE d.id = ANY($1)
         """;
 
+    /// <returns>The deliveries found, by id; an id Postgres does not know (retention removed it) is missing.</returns>
     public static async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(Sql, connection);
@@ -52,5 +54,4 @@ internal static class DeliveryWorkReader
         }
         return works;
     }
-
 }

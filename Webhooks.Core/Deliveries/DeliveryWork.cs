@@ -1,9 +1,10 @@
 using Webhooks.Core.Data.Entities;
 
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Core.Deliveries;
 
-/// <summary>What one attempt needs of a delivery, its event and its webhook, read in one query.</summary>
-internal sealed record DeliveryWork(
+/// <summary>What one attempt needs of a delivery, its event and its webhook, read in one query
+/// (<see cref="ClaimedDeliveries"/>).</summary>
+public sealed record DeliveryWork(
     Guid Id,
     Guid TenantId,
     Guid WebhookId,
@@ -25,8 +26,8 @@ internal sealed record DeliveryWork(
 {
     public bool IsFinal => Status is DeliveryStatus.Success or DeliveryStatus.Failed;
 
-    /// <summary>Why the webhook takes no more deliveries, or null when it does.</summary>
-    public string? WhyWebhookClosed => DeletedAt is not null ? "webhook deleted"
-        : !Active || DisabledAt is not null ? "webhook disabled"
+    /// <summary>Why the webhook takes no more deliveries (the reason the delivery ends with), or null when it does.</summary>
+    public string? WhyWebhookClosed => DeletedAt is not null ? DeliveryEnding.WebhookDeleted
+        : !Active || DisabledAt is not null ? DeliveryEnding.WebhookDisabled
         : null;
 }
