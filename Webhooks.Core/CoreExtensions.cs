@@ -3,7 +3,6 @@ using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Webhooks.Core.Alerts;
 using Webhooks.Core.Data;
 using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
@@ -35,7 +34,6 @@ public static class CoreExtensions
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryScheduler>();
         builder.Services.AddSingleton<DeliveryRequeue>();
-        builder.Services.AddSingleton<WebhookFailureTracker>();
 
         builder.Services.AddSingleton<OptionsValidation>();
         builder.AddValidatedOptions<DeliveryOptions>(DeliveryOptions.Section);

@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
-using Webhooks.Core.Alerts;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Dispatcher.Sending;
 
 namespace Webhooks.Dispatcher.Telemetry;
 
 /// <summary>Every instrument of the Dispatcher's Meter, registered once. Queue gauges read the last sample taken by
-/// <see cref="Scheduling.QueueSampler"/> (collection callbacks must not call Redis).</summary>
+/// <see cref="Upkeep.QueueSampler"/> (collection callbacks must not call Redis).</summary>
 internal sealed class DispatcherMetrics
 {
     private readonly Histogram<double> _duration;

@@ -4,7 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Signing;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
+using Webhooks.Dispatcher.Recording;
+using Webhooks.Dispatcher.Retrying;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;

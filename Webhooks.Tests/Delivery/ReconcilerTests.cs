@@ -5,7 +5,8 @@ using Microsoft.Extensions.Time.Testing;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
-using Webhooks.Dispatcher.Scheduling;
+using Webhooks.Dispatcher.Retrying;
+using Webhooks.Dispatcher.Upkeep;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Webhooks.Core.Alerts;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Core.Options;
 using Webhooks.Dispatcher;
 using Webhooks.Dispatcher.Telemetry;
@@ -9,7 +9,9 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
 using Webhooks.Core.Signing;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
+using Webhooks.Dispatcher.Recording;
+using Webhooks.Dispatcher.Retrying;
 using Webhooks.Dispatcher.Sending;
 using Webhooks.Tests.Infrastructure;
 
@@ -255,7 +257,7 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
         var published = await Publish.EventAsync(stack, tenant, webhook, schedule: false);
-        var recorder = AttemptBatchTests.Recorder();
+        var batch = AttemptBatchTests.Batch(stack);
         var work = new DeliveryWork(published.DeliveryId, tenant.TenantId, webhook.WebhookId, DeliveryStatus.Pending, 0, null,
             published.EventId, "sale.created", "{}", published.PublishedAt, null, "http://127.0.0.1:9/never", true, null, null, [], null, null);
         var now = DateTimeOffset.UtcNow;
@@ -265,7 +267,7 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
 
         await using var db = stack.CreateDbContext();
         async Task<bool> StoredAsync(int number, SendResult result, DeliveryState state) =>
-            (await recorder.RecordAsync(db, [new AttemptToRecord(work, number, result, state)], Ct))[0].Stored;
+            (await batch.RecordAsync(db, [new AttemptToRecord(work, number, result, state)], Ct))[0].Stored;
         Assert.True(await StoredAsync(1, Result(500), retrying));
         // A late worker still holding attempt 1 (its lease expired and the delivery was claimed again) writes nothing.
         Assert.False(await StoredAsync(1, Result(200), success));

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
+using Webhooks.Dispatcher.Recording;
+using Webhooks.Dispatcher.Retrying;
 
 namespace Webhooks.Tests.Delivery;
 

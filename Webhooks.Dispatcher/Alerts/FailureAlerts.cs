@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Webhooks.Core.Alerts;
+namespace Webhooks.Dispatcher.Alerts;
 
 /// <summary>The words and details of failure alerts: pure functions of one failure, kept apart from the SQL.</summary>
 internal static class FailureAlerts

@@ -4,7 +4,7 @@ using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
 
-namespace Webhooks.Dispatcher.Scheduling;
+namespace Webhooks.Dispatcher.Upkeep;
 
 /// <summary>
 /// Puts back into Redis every live delivery Postgres knows and Redis lacks: after a Redis flush or restart, or a

@@ -1,4 +1,4 @@
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Dispatcher.Claiming;
 
 /// <summary>
 /// Wakes the delivery loop early: a publish anywhere (the Redis wake channel), a slot freed by a finished delivery, a

@@ -1,8 +1,12 @@
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Options;
 using Webhooks.Dispatcher.Sending;
+using Webhooks.Core.Data.Entities;
 
-namespace Webhooks.Dispatcher.Scheduling;
+namespace Webhooks.Dispatcher.Retrying;
+
+/// <summary>The new state of a delivery after one attempt.</summary>
+internal sealed record DeliveryState(DeliveryStatus Status, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
 
 /// <summary>
 /// When the next attempt of a failed delivery is due, if ever. After attempt n fails the next is due
@@ -33,6 +37,17 @@ internal sealed class RetryPolicy
 
     /// <summary>Attempts a delivery gets before it is failed: the first plus one per scheduled retry.</summary>
     public int MaxAttempts => _schedule.Length + 1;
+
+    /// <summary>The delivery's state after attempt <paramref name="number"/> ended with <paramref name="result"/>: success,
+    /// retrying at the next attempt's due time, or failed for good.</summary>
+    public DeliveryState StateAfter(int number, SendResult result, DateTimeOffset now)
+    {
+        if (result.Succeeded) return new DeliveryState(DeliveryStatus.Success, null, now);
+        var next = NextAttemptAt(number, result.Outcome, result.ResponseStatus, result.RetryAfter, now);
+        return next is null
+            ? new DeliveryState(DeliveryStatus.Failed, null, now)
+            : new DeliveryState(DeliveryStatus.Retrying, next, null);
+    }
 
     /// <param name="attemptNumber">The 1-based number of the attempt that just failed.</param>
     /// <param name="statusCode">The response status, when there was one: 429 and 503 make <paramref name="retryAfter"/> count.</param>

@@ -1,15 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Webhooks.Core.Alerts;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
 using Webhooks.Dispatcher.Sending;
+using Webhooks.Dispatcher.Retrying;
 
-namespace Webhooks.Dispatcher.Processing;
-
-/// <summary>The new state of a delivery after one attempt.</summary>
-internal sealed record DeliveryState(DeliveryStatus Status, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt);
+namespace Webhooks.Dispatcher.Recording;
 
 /// <summary>One finished attempt, waiting to be recorded.</summary>
 internal sealed record AttemptToRecord(DeliveryWork Work, int Number, SendResult Result, DeliveryState State);
@@ -26,15 +24,15 @@ internal sealed record AttemptRecord(bool Stored, FailureOutcome? Failure = null
 
 /// <summary>
 /// Records a batch of attempts in one transaction: their deliveries' new states and attempt rows, fenced by attempt
-/// number (<see cref="AttemptStore"/>), then what they mean for their webhooks (<see cref="WebhookHealthRecorder"/>),
-/// which counts only the attempts the fence let through. <see cref="AttemptWriter"/> gathers the batches.
+/// number (<see cref="AttemptStore"/>), then what they mean for their webhooks (<see cref="WebhookHealth"/>),
+/// which counts only the attempts the fence let through. <see cref="AttemptRecorder"/> gathers the batches.
 /// </summary>
-internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider time)
+internal sealed class AttemptBatch(WebhookHealth health, TimeProvider time)
 {
     // A batch of successes only: the stamp of their webhooks joins the same statement, which then needs no explicit
     // transaction (one statement is atomic): one round trip instead of four (BEGIN, store, stamp, COMMIT).
     private static readonly string StoreSuccessesSql = AttemptStore.SqlWith(storedWebhooks =>
-        WebhookFailureTracker.SuccessStampSql(storedWebhooks, $"${AttemptStore.ParameterCount + 1}", $"${AttemptStore.ParameterCount + 2}"));
+        WebhookHealth.SuccessStampSql(storedWebhooks, $"${AttemptStore.ParameterCount + 1}", $"${AttemptStore.ParameterCount + 2}"));
 
     /// <returns>One record per attempt, in the same order.</returns>
     public async Task<AttemptRecord[]> RecordAsync(WebhooksDbContext db, IReadOnlyList<AttemptToRecord> attempts, CancellationToken ct)
@@ -56,7 +54,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
                 succeeded.Add(work.WebhookId);
                 records[i] = AttemptRecord.StoredSuccess;
             }
-            else records[i] = new AttemptRecord(true, await health.RecordFailureAsync(db, work.WebhookId, work.Id, result, ct));
+            else records[i] = new AttemptRecord(true, await health.RecordFailureAsync(db, work.WebhookId, work.Id, result.ResponseStatus, result.Error, ct));
         }
         await health.RecordSuccessesAsync(db, succeeded, ct);
         await transaction.CommitAsync(ct);
@@ -66,7 +64,7 @@ internal sealed class AttemptRecorder(WebhookHealthRecorder health, TimeProvider
     private async Task<AttemptRecord[]> RecordSuccessesAsync(WebhooksDbContext db, IReadOnlyList<AttemptToRecord> attempts, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var stored = await StoreAsync(db, StoreSuccessesSql, attempts, (now, now - WebhookFailureTracker.SuccessStampResolution), ct);
+        var stored = await StoreAsync(db, StoreSuccessesSql, attempts, (now, now - WebhookHealth.SuccessStampResolution), ct);
         var records = new AttemptRecord[attempts.Count];
         for (var i = 0; i < attempts.Count; i++)
             records[i] = stored.Contains(attempts[i].Work.Id) ? AttemptRecord.StoredSuccess : AttemptRecord.Fenced;

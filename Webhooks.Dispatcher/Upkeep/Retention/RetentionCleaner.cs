@@ -5,7 +5,7 @@ using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
 
-namespace Webhooks.Dispatcher.Retention;
+namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>
 /// Deletes finished deliveries past <c>Webhooks:Retention</c> (successful after <c>SuccessfulFor</c>, failed after

@@ -10,15 +10,16 @@ using Npgsql;
 using Webhooks.Core.Queue;
 using Webhooks.Core.Secrets;
 using Webhooks.Core.Signing;
-using Webhooks.Dispatcher.Scheduling;
-using Webhooks.Dispatcher.Sending;
 using Webhooks.Dispatcher.Telemetry;
+using Webhooks.Dispatcher.Retrying;
+using Webhooks.Dispatcher.Recording;
+using Webhooks.Dispatcher.Claiming;
 
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Dispatcher.Sending;
 
 /// <summary>
 /// Takes claimed delivery ids to their next state: reads them (one query per claim), decides for each whether an
-/// attempt is due, sends, has the attempt recorded (<see cref="AttemptWriter"/>, which batches the writes), then acks
+/// attempt is due, sends, has the attempt recorded (<see cref="AttemptRecorder"/>, which batches the writes), then acks
 /// it or puts it back in the schedule. Never throws for a delivery's sake; when Postgres or Redis fails it leaves the
 /// id in flight, and the lease reaper brings it back.
 /// </summary>
@@ -28,7 +29,7 @@ internal sealed partial class DeliveryProcessor(
     DeliveryQueue queue,
     WebhookSender sender,
     RetryPolicy retryPolicy,
-    AttemptWriter writer,
+    AttemptRecorder writer,
     SecretProtector secrets,
     DatabaseBackoff databaseBackoff,
     DispatcherMetrics metrics,
@@ -143,7 +144,7 @@ internal sealed partial class DeliveryProcessor(
         if (!result.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, result.Error ?? $"HTTP {result.ResponseStatus}");
 
         var now = time.GetUtcNow();
-        var state = NextState(number, result, now);
+        var state = retryPolicy.StateAfter(number, result, now);
         var record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
         if (!record.Stored)
         {
@@ -192,14 +193,6 @@ internal sealed partial class DeliveryProcessor(
         return await sender.SendAsync(work.Url, body, headers, stopping);
     }
 
-    private DeliveryState NextState(int number, SendResult result, DateTimeOffset now)
-    {
-        if (result.Succeeded) return new DeliveryState(DeliveryStatus.Success, null, now);
-        var next = retryPolicy.NextAttemptAt(number, result.Outcome, result.ResponseStatus, result.RetryAfter, now);
-        return next is null
-            ? new DeliveryState(DeliveryStatus.Failed, null, now)
-            : new DeliveryState(DeliveryStatus.Retrying, next, null);
-    }
 
     private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
     {

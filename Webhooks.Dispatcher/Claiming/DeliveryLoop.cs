@@ -3,8 +3,9 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
+using Webhooks.Dispatcher.Sending;
 
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Dispatcher.Claiming;
 
 /// <summary>
 /// Claims due deliveries and runs up to <c>Webhooks:Delivery:MaxConcurrency</c> of them at once. It claims only as many

@@ -1,4 +1,4 @@
-namespace Webhooks.Dispatcher.Retention;
+namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>What one retention run deleted.</summary>
 /// <param name="Ran">False when another Dispatcher held the retention lock, so this one did nothing.</param>

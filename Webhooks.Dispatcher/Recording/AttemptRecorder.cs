@@ -1,22 +1,23 @@
 using System.Threading.Channels;
 using Npgsql;
 using Webhooks.Core.Data;
+using Webhooks.Dispatcher.Claiming;
 
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Dispatcher.Recording;
 
 /// <summary>
 /// Group commit for attempts: workers hand their finished attempts here and wait; one writer records everything that
-/// queued up meanwhile in one transaction (<see cref="AttemptRecorder"/>). An idle Dispatcher therefore writes each
+/// queued up meanwhile in one transaction (<see cref="AttemptBatch"/>). An idle Dispatcher therefore writes each
 /// attempt at once, alone, and a busy one writes hundreds per commit instead of paying a transaction, several round
 /// trips and an fsync for each.
 /// </summary>
 /// <remarks>Registered before the delivery loop, so at shutdown it stops after it: the attempts of deliveries the
 /// loop drains are still written.</remarks>
-internal sealed partial class AttemptWriter(
+internal sealed partial class AttemptRecorder(
     IServiceScopeFactory scopes,
-    AttemptRecorder recorder,
+    AttemptBatch recorder,
     DatabaseBackoff databaseBackoff,
-    ILogger<AttemptWriter> logger) : IHostedService
+    ILogger<AttemptRecorder> logger) : IHostedService
 {
     internal const int MaxBatch = 256;
 

@@ -6,25 +6,37 @@ using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
+using Webhooks.Dispatcher.Telemetry;
 
-namespace Webhooks.Core.Alerts;
+namespace Webhooks.Dispatcher.Alerts;
 
 /// <summary>
-/// Keeps a webhook's consecutive-failure count, alerts its creator and the tenant owner at each threshold
-/// (<c>Webhooks:Alerts:Thresholds</c>), and disables it at <c>Webhooks:Alerts:DisableAfter</c> or at once on a 410 Gone.
+/// Keeps a webhook's health in step with its attempts: a success resets the consecutive-failure count; a failure
+/// increments it, alerts the webhook's creator and the tenant owner at each threshold (<c>Webhooks:Alerts:Thresholds</c>),
+/// and disables the webhook at <c>Webhooks:Alerts:DisableAfter</c> or at once on a 410 Gone. Alerts and disables are
+/// counted in the Dispatcher's metrics.
 /// </summary>
 /// <remarks>
-/// Both methods run inside the caller's open transaction on <c>db</c>, after it has written the attempt and the
-/// delivery's new state: a disable ends the webhook's live deliveries, this one included, so the caller must not
+/// Both methods run inside the caller's open transaction on <c>db</c> (see <see cref="Recording.AttemptBatch"/>), after
+/// it has written the attempt and the delivery's new state, so an attempt that lost the fence counts nothing: a disable ends the webhook's live deliveries, this one included, so the caller must not
 /// re-queue it when <see cref="FailureOutcome.Disabled"/> is true. The increment is a single
 /// <c>UPDATE … RETURNING</c>, whose row lock is held until the caller commits: concurrent failures of one webhook
 /// queue behind it and each sees a distinct count, so each threshold is reached by exactly one call. Notifications
 /// are also inserted with <c>ON CONFLICT DO NOTHING</c> on a per-streak dedupe key, a second guard.
 /// Under REPEATABLE READ or SERIALIZABLE the concurrent update fails instead of waiting; use READ COMMITTED.
 /// </remarks>
-public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<AlertsOptions> options, ILogger<WebhookFailureTracker> logger)
+internal sealed partial class WebhookHealth(TimeProvider time, IOptions<AlertsOptions> options, DispatcherMetrics metrics,
+    ILogger<WebhookHealth> logger)
 {
     public async Task<FailureOutcome> RecordFailureAsync(WebhooksDbContext db, Guid webhookId, Guid deliveryId, int? statusCode,
+        string? error, CancellationToken ct)
+    {
+        var outcome = await CountFailureAsync(db, webhookId, deliveryId, statusCode, error, ct);
+        metrics.WebhookHealthChanged(outcome);
+        return outcome;
+    }
+
+    private async Task<FailureOutcome> CountFailureAsync(WebhooksDbContext db, Guid webhookId, Guid deliveryId, int? statusCode,
         string? error, CancellationToken ct)
     {
         var startedAt = time.GetUtcNow();
@@ -78,11 +90,8 @@ public sealed partial class WebhookFailureTracker(TimeProvider time, IOptions<Al
         return new FailureOutcome(count, true) { ThresholdsCrossed = crossed, NotificationsSent = sent, DeliveriesEnded = ended };
     }
 
-    /// <summary>How stale <c>last_success_at</c> may be: see <see cref="RecordSuccessAsync"/>.</summary>
+    /// <summary>How stale <c>last_success_at</c> may be: see <see cref="SuccessStampSql"/>.</summary>
     public static readonly TimeSpan SuccessStampResolution = TimeSpan.FromSeconds(1);
-
-    public Task RecordSuccessAsync(WebhooksDbContext db, Guid webhookId, CancellationToken ct) =>
-        RecordSuccessesAsync(db, [webhookId], ct);
 
     /// <summary>Records that each of these webhooks just succeeded (one statement for a whole batch of attempts).</summary>
     public async Task RecordSuccessesAsync(WebhooksDbContext db, IReadOnlyCollection<Guid> webhookIds, CancellationToken ct)

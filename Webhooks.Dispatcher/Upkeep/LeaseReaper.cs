@@ -1,7 +1,7 @@
 using Webhooks.Core.Queue;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
 
-namespace Webhooks.Dispatcher.Scheduling;
+namespace Webhooks.Dispatcher.Upkeep;
 
 /// <summary>Returns the leases of deliveries whose worker died or stalled (any Dispatcher's) to the due set.</summary>
 internal sealed partial class LeaseReaper(DeliveryQueue queue, WakeSignal wake, TimeProvider time, ILogger<LeaseReaper> logger) : BackgroundService

@@ -2,7 +2,7 @@ using StackExchange.Redis;
 using Webhooks.Core.Queue;
 using Webhooks.Dispatcher.Telemetry;
 
-namespace Webhooks.Dispatcher.Scheduling;
+namespace Webhooks.Dispatcher.Upkeep;
 
 /// <summary>Samples the schedule for the queue gauges: how many deliveries are due now, how late the oldest is, and how
 /// many are scheduled for later (in the due set ahead of now, or in the later buckets).</summary>

@@ -2,7 +2,7 @@ using Cronos;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Options;
 
-namespace Webhooks.Dispatcher.Retention;
+namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>Runs <see cref="RetentionCleaner"/> at each occurrence of <c>Webhooks:Retention:Schedule</c> (UTC cron).</summary>
 /// <remarks>An occurrence missed while no Dispatcher ran is not caught up: the next one deletes everything due by then.</remarks>

@@ -1,9 +1,9 @@
-namespace Webhooks.Core.Alerts;
+namespace Webhooks.Dispatcher.Alerts;
 
 /// <summary>What recording one failed attempt did to its webhook, so the Dispatcher can count alerts and disables.</summary>
 /// <param name="ConsecutiveFailures">The webhook's count after this failure.</param>
 /// <param name="Disabled">True when this failure disabled the webhook (and ended its live deliveries).</param>
-public sealed record FailureOutcome(int ConsecutiveFailures, bool Disabled)
+internal sealed record FailureOutcome(int ConsecutiveFailures, bool Disabled)
 {
     /// <summary>The alert thresholds this failure reached (at most one, since the count moves by one).</summary>
     public IReadOnlyList<int> ThresholdsCrossed { get; init; } = [];

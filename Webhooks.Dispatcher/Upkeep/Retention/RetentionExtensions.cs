@@ -1,4 +1,4 @@
-namespace Webhooks.Dispatcher.Retention;
+namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 internal static class RetentionExtensions
 {

@@ -1,4 +1,4 @@
-namespace Webhooks.Dispatcher.Processing;
+namespace Webhooks.Dispatcher.Claiming;
 
 /// <summary>
 /// Slows claiming while Postgres is failing: every failure doubles the pause (0.25 s up to 30 s), any success ends it.

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Alerts;
 
-public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastructure)
+public sealed class WebhookHealthTests(InfrastructureFixture infrastructure)
 {
     private static readonly string[] FullStreak =
         ["webhook.failing@3", "webhook.failing@5", "webhook.failing@10", "webhook.disabled@10"];
@@ -110,7 +111,7 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, Failures.Url, ["sale.created"]);
 
-        var outcomes = new List<Core.Alerts.FailureOutcome>();
+        var outcomes = new List<FailureOutcome>();
         for (var i = 1; i <= 4; i++) outcomes.Add(await Failures.RecordAsync(stack, webhook.WebhookId));
 
         Assert.Equal([false, false, false, true], outcomes.Select(o => o.Disabled));
@@ -158,10 +159,10 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
         for (var i = 1; i <= 10; i++) await Failures.RecordAsync(stack, webhook.WebhookId);
         // Attempts already in flight when it was disabled still fail; they count but alert no one.
         var late = await Failures.RecordAsync(stack, webhook.WebhookId);
-        Assert.Equal(new Core.Alerts.FailureOutcome(11, false), late);
+        Assert.Equal(new FailureOutcome(11, false), late);
 
         await Failures.ReEnableAsync(stack, webhook.WebhookId);
-        var outcomes = new List<Core.Alerts.FailureOutcome>();
+        var outcomes = new List<FailureOutcome>();
         for (var i = 1; i <= 10; i++) outcomes.Add(await Failures.RecordAsync(stack, webhook.WebhookId));
 
         Assert.Equal(Enumerable.Range(1, 10), outcomes.Select(o => o.ConsecutiveFailures));
@@ -182,7 +183,7 @@ public sealed class WebhookFailureTrackerTests(InfrastructureFixture infrastruct
 
         var outcome = await Failures.RecordAsync(stack, webhook.WebhookId, 410);
 
-        Assert.Equal(new Core.Alerts.FailureOutcome(1, true), outcome with { ThresholdsCrossed = [], NotificationsSent = 0, DeliveriesEnded = 0 });
+        Assert.Equal(new FailureOutcome(1, true), outcome with { ThresholdsCrossed = [], NotificationsSent = 0, DeliveriesEnded = 0 });
         Assert.Empty(outcome.ThresholdsCrossed);
         Assert.Equal(1, outcome.DeliveriesEnded);
         var row = await Failures.WebhookAsync(stack, webhook.WebhookId);
