@@ -52,12 +52,6 @@ public abstract class GroupCommit<TItem, TResult>
     /// <summary>Runs after the group's commit, before its callers complete, without holding the writer.</summary>
     protected virtual Task AfterCommitAsync(IReadOnlyList<TItem> group, IReadOnlyList<TResult> results) => Task.CompletedTask;
 
-    /// <summary>A group was committed.</summary>
-    protected virtual void OnCommitted() { }
-
-    /// <summary>A group (or a lone item) failed for good; <paramref name="count"/> callers will see the failure.</summary>
-    protected virtual void OnFailed(Exception exception, int count) { }
-
     /// <summary>A refused group of <paramref name="count"/> items is about to be written item by item.</summary>
     protected virtual void OnSplitting(Exception exception, int count) { }
 
@@ -160,11 +154,9 @@ public abstract class GroupCommit<TItem, TResult>
         }
         catch (Exception e)
         {
-            OnFailed(e, group.Count);
             foreach (var pending in group) pending.Done.TrySetException(Failure(e));
             return;
         }
-        OnCommitted();
         _ = FinishAsync(group, items, results);
     }
 

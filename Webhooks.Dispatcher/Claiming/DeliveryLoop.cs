@@ -2,17 +2,21 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Webhooks.Core.Options;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Queue;
+using Npgsql;
 using Webhooks.Dispatcher.Sending;
 
 namespace Webhooks.Dispatcher.Claiming;
 
 /// <summary>
-/// Claims due deliveries and runs up to <c>Webhooks:Delivery:MaxConcurrency</c> of them at once. It claims only as many
-/// as it has free slots (so no claimed lease ticks away in a local backlog) and claims again whenever a slot frees, so
-/// a slow endpoint holds its own slots and never a whole batch. Between claims it sleeps until just before the earliest
-/// due time (<see cref="ClaimAhead"/>), woken early by the Redis wake channel (a publish) or a finished delivery; the
-/// sleep is capped in case a wake is lost.
+/// The first step of a delivery: claims due deliveries from the Redis schedule, reads them from Postgres (one query a
+/// claim, <see cref="ClaimedDeliveries"/>), and hands them to the <see cref="DeliveryProcessor"/>, up to
+/// <c>Webhooks:Delivery:MaxConcurrency</c> at once. It claims only as many as it has free slots (so no claimed lease
+/// ticks away in a local backlog) and claims again whenever a slot frees, so a slow endpoint holds its own slots and
+/// never a whole batch. Between claims it sleeps until just before the earliest due time (<see cref="ClaimAhead"/>),
+/// woken early by the Redis wake channel (a publish) or a finished delivery; the sleep is capped in case a wake is
+/// lost. A turn that fails (Redis or Postgres down) pauses the loop (<see cref="ClaimBackoff"/>).
 /// </summary>
 /// <remarks>REVIEW: slots are shared by all endpoints. A hanging endpoint holds one slot per delivery for up to the
 /// request timeout, so a backlog of more than MaxConcurrency deliveries to it would still slow everyone else; a
@@ -20,9 +24,10 @@ namespace Webhooks.Dispatcher.Claiming;
 internal sealed partial class DeliveryLoop(
     DeliveryQueue queue,
     IConnectionMultiplexer redis,
+    NpgsqlDataSource database,
     DeliveryProcessor processor,
     WakeSignal wake,
-    DatabaseBackoff databaseBackoff,
+    ClaimBackoff backoff,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryLoop> logger) : BackgroundService
@@ -42,41 +47,9 @@ internal sealed partial class DeliveryLoop(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var maxConcurrency = options.Value.MaxConcurrency;
-        var lease = options.Value.Lease;
-        var redisFailures = 0;
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    if (!_subscribed) await SubscribeAsync();
-                    if (databaseBackoff.Remaining is var pause && pause > TimeSpan.Zero) await Task.Delay(pause, time, stoppingToken);
-
-                    var free = Math.Min(maxConcurrency - _running.Count, MaxBatch);
-                    if (free <= 0)
-                    {
-                        await wake.WaitAsync(MaxSleep, time, stoppingToken);
-                        continue;
-                    }
-                    var ids = await queue.ClaimDueAsync(time.GetUtcNow() + ClaimAhead, free, lease);
-                    if (ids.Count > 0) Start(ids);
-                    redisFailures = 0;
-                    if (ids.Count == free) continue; // more may be due right now
-
-                    var next = await queue.NextDueAtAsync();
-                    var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
-                    await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    redisFailures++;
-                    var pause = TimeSpan.FromMilliseconds(Math.Min(100 * Math.Pow(2, Math.Min(redisFailures, 10)), 10_000));
-                    LogClaimFailed(e, pause.TotalMilliseconds);
-                    await Task.Delay(pause, time, stoppingToken);
-                }
-            }
+            while (!stoppingToken.IsCancellationRequested) await backoff.RunAsync(TurnAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -88,7 +61,47 @@ internal sealed partial class DeliveryLoop(
         }
     }
 
-    private void Start(IReadOnlyList<Guid> deliveryIds)
+    /// <summary>One claim, then a sleep until the next one is due, unless the claim filled every free slot.</summary>
+    private async ValueTask TurnAsync(CancellationToken stoppingToken)
+    {
+        if (!_subscribed) await SubscribeAsync();
+        var free = Math.Min(options.Value.MaxConcurrency - _running.Count, MaxBatch);
+        if (free <= 0)
+        {
+            await wake.WaitAsync(MaxSleep, time, stoppingToken);
+            return;
+        }
+        var ids = await queue.ClaimDueAsync(time.GetUtcNow() + ClaimAhead, free, options.Value.Lease);
+        if (ids.Count > 0) Start(ids, await ReadAsync(ids, stoppingToken));
+        if (ids.Count == free) return; // more may be due right now
+
+        var next = await queue.NextDueAtAsync();
+        var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
+        await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
+    }
+
+    /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
+    /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
+    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<Guid> ids, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenConnectionAsync(stoppingToken);
+            return await ClaimedDeliveries.ReadAsync(connection, ids as Guid[] ?? ids.ToArray(), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            foreach (var id in ids) await processor.HandBackAsync(id);
+            throw;
+        }
+        catch (Exception e)
+        {
+            LogReadFailed(e, ids.Count);
+            throw;
+        }
+    }
+
+    private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works)
     {
         var started = new List<Guid>(deliveryIds.Count);
         var done = new Dictionary<Guid, TaskCompletionSource>(deliveryIds.Count);
@@ -106,7 +119,7 @@ internal sealed partial class DeliveryLoop(
             else LogAlreadyRunning(id);
         }
         if (started.Count == 0) return;
-        _ = Task.Run(() => processor.ProcessAsync(started, id =>
+        _ = Task.Run(() => processor.ProcessAsync(started, works, id =>
         {
             _running.TryRemove(id, out _);
             done[id].SetResult();
@@ -153,8 +166,8 @@ internal sealed partial class DeliveryLoop(
         base.Dispose();
     }
 
-    [LoggerMessage(LogLevel.Error, "Claiming due deliveries failed; trying again in {PauseMs} ms")]
-    private partial void LogClaimFailed(Exception exception, double pauseMs);
+    [LoggerMessage(LogLevel.Error, "{Count} claimed deliveries could not be read; they stay in flight until their lease expires")]
+    private partial void LogReadFailed(Exception exception, int count);
 
     [LoggerMessage(LogLevel.Warning, "Delivery {DeliveryId} was claimed again while still being processed here; left to the running worker")]
     private partial void LogAlreadyRunning(Guid deliveryId);

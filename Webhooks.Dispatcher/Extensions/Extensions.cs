@@ -22,7 +22,7 @@ internal static class Extensions
 
         // Claiming: the loop claims due deliveries from Redis and hands them to the processor.
         builder.Services.AddSingleton<WakeSignal>();
-        builder.Services.AddSingleton<DatabaseBackoff>();
+        builder.Services.AddSingleton<ClaimBackoff>();
         // Sending: one long-lived client with its own handler (see WebhookSender for why not IHttpClientFactory).
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<DeliveryProcessor>();

@@ -1,6 +1,5 @@
 using Npgsql;
 using Webhooks.Core.Data;
-using Webhooks.Dispatcher.Claiming;
 
 namespace Webhooks.Dispatcher.Recording;
 
@@ -15,7 +14,6 @@ namespace Webhooks.Dispatcher.Recording;
 internal sealed partial class AttemptRecorder(
     IServiceScopeFactory scopes,
     AttemptBatch batch,
-    DatabaseBackoff databaseBackoff,
     ILogger<AttemptRecorder> logger) : GroupCommit<AttemptToRecord, AttemptRecord>(MaxBatch, started: false), IHostedService
 {
     internal const int MaxBatch = 256;
@@ -47,11 +45,6 @@ internal sealed partial class AttemptRecorder(
             if (inner is PostgresException postgres) return !postgres.IsTransient;
         return false;
     }
-
-    protected override void OnCommitted() => databaseBackoff.Succeeded();
-
-    // Postgres is unreachable or failing: one backoff step for the batch, not one per attempt in it.
-    protected override void OnFailed(Exception exception, int count) => databaseBackoff.Failed();
 
     protected override void OnSplitting(Exception exception, int count) => LogSplitting(exception, count);
 

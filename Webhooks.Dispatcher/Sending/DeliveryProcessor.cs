@@ -1,37 +1,33 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
-using Npgsql;
 using Webhooks.Core.Queue;
 using Webhooks.Core.Secrets;
 using Webhooks.Core.Signing;
 using Webhooks.Dispatcher.Telemetry;
+using Webhooks.Dispatcher.Claiming;
 using Webhooks.Dispatcher.Retrying;
 using Webhooks.Dispatcher.Recording;
-using Webhooks.Dispatcher.Claiming;
 
 namespace Webhooks.Dispatcher.Sending;
 
 /// <summary>
-/// Takes claimed delivery ids to their next state: reads them (one query per claim), decides for each whether an
-/// attempt is due, sends, has the attempt recorded (<see cref="AttemptRecorder"/>, which batches the writes), then acks
-/// it or puts it back in the schedule. Never throws for a delivery's sake; when Postgres or Redis fails it leaves the
-/// id in flight, and the lease reaper brings it back.
+/// Takes each claimed delivery to its next state: decides whether an attempt is due, signs and sends it
+/// (<see cref="WebhookSender"/>), has the attempt recorded (<see cref="AttemptRecorder"/>, which batches the writes)
+/// with the state the retry policy gives it (<see cref="RetryPolicy"/>), then acks it or puts it back in the schedule.
+/// Never throws for a delivery's sake; when Postgres or Redis fails it leaves the id in flight, and the lease reaper
+/// brings it back.
 /// </summary>
 internal sealed partial class DeliveryProcessor(
     IServiceScopeFactory scopes,
-    NpgsqlDataSource database,
     DeliveryQueue queue,
     WebhookSender sender,
     RetryPolicy retryPolicy,
     AttemptRecorder writer,
     SecretProtector secrets,
-    DatabaseBackoff databaseBackoff,
     DispatcherMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryProcessor> logger)
@@ -39,29 +35,12 @@ internal sealed partial class DeliveryProcessor(
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>Processes one claim's ids concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
+    /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
+    /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
     /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
-    public async Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Action<Guid> finished, CancellationToken stopping)
-    {
-        Dictionary<Guid, DeliveryWork> works;
-        try
-        {
-            works = await LoadAsync(deliveryIds, stopping);
-            databaseBackoff.Succeeded();
-        }
-        catch (Exception e)
-        {
-            if (stopping.IsCancellationRequested) foreach (var id in deliveryIds) await HandBackAsync(id);
-            else
-            {
-                if (IsDatabaseFailure(e)) databaseBackoff.Failed();
-                LogLoadFailed(e, deliveryIds.Count);
-            }
-            foreach (var id in deliveryIds) finished(id);
-            return;
-        }
-        await Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), finished, stopping)));
-    }
+    public Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, Action<Guid> finished,
+        CancellationToken stopping) =>
+        Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), finished, stopping)));
 
     private async Task RunAsync(Guid deliveryId, DeliveryWork? work, Action<Guid> finished, CancellationToken stopping)
     {
@@ -74,13 +53,8 @@ internal sealed partial class DeliveryProcessor(
         {
             await HandBackAsync(deliveryId);
         }
-        catch (AttemptNotRecordedException e)
-        {
-            LogLeftInFlight(e, deliveryId); // the writer has already counted the database failure, once for its batch
-        }
         catch (Exception e)
         {
-            if (IsDatabaseFailure(e)) databaseBackoff.Failed();
             LogLeftInFlight(e, deliveryId);
         }
         finally
@@ -194,15 +168,10 @@ internal sealed partial class DeliveryProcessor(
     }
 
 
-    private async Task<Dictionary<Guid, DeliveryWork>> LoadAsync(IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await ClaimedDeliveries.ReadAsync(connection, deliveryIds as Guid[] ?? deliveryIds.ToArray(), ct);
-    }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for
     /// the lease to expire (the receiver may see it twice; it dedupes on webhook-id).</summary>
-    private async Task HandBackAsync(Guid deliveryId)
+    public async Task HandBackAsync(Guid deliveryId)
     {
         try
         {
@@ -214,8 +183,6 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    private static bool IsDatabaseFailure(Exception e) =>
-        e is DbException or DbUpdateException or RetryLimitExceededException || e.InnerException is DbException;
 
     private static string Reason(SendResult result) => (result.ResponseStatus, result.Error) switch
     {
@@ -242,8 +209,6 @@ internal sealed partial class DeliveryProcessor(
     [LoggerMessage(LogLevel.Information, "Attempt {AttemptNumber} was not recorded: the delivery moved on meanwhile (another worker or the Api)")]
     private partial void LogFenced(int attemptNumber);
 
-    [LoggerMessage(LogLevel.Error, "{Count} claimed deliveries could not be read; they stay in flight until their lease expires")]
-    private partial void LogLoadFailed(Exception exception, int count);
 
     [LoggerMessage(LogLevel.Error, "Delivery {DeliveryId} could not be processed; it stays in flight until its lease expires")]
     private partial void LogLeftInFlight(Exception exception, Guid deliveryId);

@@ -130,7 +130,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var events = new List<PublishedEvent>();
         for (var i = 0; i < 3; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
         var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
-            new DatabaseBackoff(TimeProvider.System), NullLogger<AttemptRecorder>.Instance);
+            NullLogger<AttemptRecorder>.Instance);
 
         // Queued before the writer runs, so all three go into its first batch. jsonb cannot hold \u0000: Postgres
         // refuses the middle attempt's response headers, and with them the whole statement.
@@ -163,7 +163,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var events = new List<PublishedEvent>();
         for (var i = 0; i < 20; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
         var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
-            new DatabaseBackoff(TimeProvider.System), NullLogger<AttemptRecorder>.Instance);
+            NullLogger<AttemptRecorder>.Instance);
         await writer.StartAsync(Ct);
 
         var recorded = events.Select(e => writer.RecordAsync(

@@ -250,7 +250,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         {
             await Publish.Queue(stack).ScheduleAsync(deliveryIds.Select(id => (id, DateTimeOffset.UtcNow)).ToList());
             // Claimed, unreadable, left in flight (reaped back to due when the lease ends): never lost, never sent.
-            var backoff = stack.DispatcherServices.GetRequiredService<DatabaseBackoff>();
+            var backoff = stack.DispatcherServices.GetRequiredService<ClaimBackoff>();
             await Eventually.True(() => Task.FromResult(backoff.Remaining > TimeSpan.Zero), "the Dispatcher to notice the outage and back off");
             Assert.Equal(5, await Publish.ScheduledCountAsync(stack, deliveryIds));
             Assert.Empty(receiver.Received);

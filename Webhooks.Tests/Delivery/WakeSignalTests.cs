@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Webhooks.Dispatcher.Claiming;
-using Webhooks.Dispatcher.Recording;
-using Webhooks.Dispatcher.Retrying;
 
 namespace Webhooks.Tests.Delivery;
 
