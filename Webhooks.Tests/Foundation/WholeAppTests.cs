@@ -1,5 +1,6 @@
 using System.Net;
 using Aspire.Hosting.Testing;
+using Webhooks.Core;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Foundation;
@@ -11,7 +12,7 @@ public sealed class WholeAppTests(AppFixture fixture)
     public async Task Api_and_dispatcher_answer_health_probes_through_service_discovery()
     {
         var ct = TestContext.Current.CancellationToken;
-        foreach (var resource in new[] { "api", "dispatcher" })
+        foreach (var resource in new[] { ResourceNames.Api, ResourceNames.Dispatcher })
         {
             using var client = fixture.App.CreateHttpClient(resource);
             var response = await client.GetAsync("/health", ct);

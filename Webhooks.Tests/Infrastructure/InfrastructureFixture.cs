@@ -4,7 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using StackExchange.Redis;
-using Webhooks.AppHost.Infrastructure;
+using Webhooks.Core;
 using Webhooks.Core.Data;
 
 [assembly: AssemblyFixture(typeof(Webhooks.Tests.Infrastructure.InfrastructureFixture))]
@@ -32,11 +32,11 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
         using var cts = new CancellationTokenSource(TestTimeouts.AppStart);
         await _app.StartAsync(cts.Token);
-        foreach (var server in builder.Resources.Where(r => r.Name is "postgres" or "redis-server" or "redis" && r is not IResourceWithParent))
+        foreach (var server in builder.Resources.Where(r => r.Name is ResourceNames.PostgresServer or ResourceNames.RedisServer or ResourceNames.Redis && r is not IResourceWithParent))
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(server.Name, cts.Token);
-        var database = await _app.GetConnectionStringAsync(InfrastructureExtensions.DatabaseName, cts.Token);
+        var database = await _app.GetConnectionStringAsync(ResourceNames.Database, cts.Token);
         PostgresServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = null }.ConnectionString;
-        RedisConnectionString = (await _app.GetConnectionStringAsync(InfrastructureExtensions.RedisName, cts.Token))!;
+        RedisConnectionString = (await _app.GetConnectionStringAsync(ResourceNames.Redis, cts.Token))!;
     }
 
     /// <summary>

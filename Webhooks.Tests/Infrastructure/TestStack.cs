@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
+using Webhooks.Core;
 using Webhooks.Core.Data;
 
 namespace Webhooks.Tests.Infrastructure;
@@ -30,8 +31,8 @@ public sealed class TestStack : IAsyncDisposable
         _configureServices = configureServices;
         _settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:webhooksdb"] = infrastructure.DatabaseConnectionString(DatabaseName),
-            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionStringFor(RedisDatabase),
+            [$"ConnectionStrings:{ResourceNames.Database}"] = infrastructure.DatabaseConnectionString(DatabaseName),
+            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionStringFor(RedisDatabase),
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
@@ -48,7 +49,7 @@ public sealed class TestStack : IAsyncDisposable
     {
         var stack = new TestStack(infrastructure, settings, configureServices);
         // Redis database indexes are reused across stacks: start from an empty schedule.
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings["ConnectionStrings:redis"] + ",allowAdmin=true");
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings[$"ConnectionStrings:{ResourceNames.Redis}"] + ",allowAdmin=true");
         await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
@@ -80,7 +81,7 @@ public sealed class TestStack : IAsyncDisposable
 
     /// <summary>Connections to the stack's database with the services' type mappings; opened only after the Api has
     /// migrated, so it knows the types the migrations create.</summary>
-    public NpgsqlDataSource DataSource => _dataSource ??= WebhooksDatabase.CreateDataSource(_settings["ConnectionStrings:webhooksdb"]!);
+    public NpgsqlDataSource DataSource => _dataSource ??= WebhooksDatabase.CreateDataSource(_settings[$"ConnectionStrings:{ResourceNames.Database}"]!);
 
     public void StartDispatcher()
     {
