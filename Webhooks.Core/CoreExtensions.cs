@@ -31,6 +31,7 @@ public static class CoreExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton(services => new QueueKeys(services.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryScheduler>();
         builder.Services.AddSingleton<DeliveryRequeue>();
@@ -43,6 +44,7 @@ public static class CoreExtensions
         builder.AddValidatedOptions<EventsOptions>(EventsOptions.Section);
         builder.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section);
         builder.AddValidatedOptions<SecretsOptions>(SecretsOptions.Section);
+        builder.AddValidatedOptions<RedisOptions>(RedisOptions.Section);
 
         // Lists bind by appending to an initialized default, so defaults are filled in only when nothing was configured.
         builder.Services.PostConfigure<DeliveryOptions>(o =>

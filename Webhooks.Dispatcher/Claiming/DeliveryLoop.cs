@@ -141,7 +141,7 @@ internal sealed partial class DeliveryLoop(
 
     private async Task SubscribeAsync()
     {
-        await redis.GetSubscriber().SubscribeAsync(DeliveryQueue.WakeChannel, OnWake);
+        await redis.GetSubscriber().SubscribeAsync(queue.Keys.Wake, OnWake);
         _subscribed = true;
     }
 
@@ -150,7 +150,7 @@ internal sealed partial class DeliveryLoop(
         if (!_subscribed) return;
         try
         {
-            await redis.GetSubscriber().UnsubscribeAsync(DeliveryQueue.WakeChannel, OnWake);
+            await redis.GetSubscriber().UnsubscribeAsync(queue.Keys.Wake, OnWake);
         }
         catch (Exception e) when (e is RedisException or ObjectDisposedException)
         {

@@ -1,4 +1,3 @@
-using StackExchange.Redis;
 using Webhooks.Core.Queue;
 using Webhooks.Dispatcher.Telemetry;
 
@@ -6,7 +5,7 @@ namespace Webhooks.Dispatcher.Upkeep;
 
 /// <summary>Samples the schedule for the queue gauges: how many deliveries are due now, how late the oldest is, and how
 /// many are scheduled for later (in the due set ahead of now, or in the later buckets).</summary>
-internal sealed partial class QueueSampler(IConnectionMultiplexer redis, DeliveryQueue queue, TimeProvider time, DispatcherMetrics metrics,
+internal sealed partial class QueueSampler(DeliveryQueue queue, TimeProvider time, DispatcherMetrics metrics,
     ILogger<QueueSampler> logger) : BackgroundService
 {
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
@@ -18,13 +17,10 @@ internal sealed partial class QueueSampler(IConnectionMultiplexer redis, Deliver
         {
             try
             {
-                var db = redis.GetDatabase();
                 var now = time.GetUtcNow();
-                var due = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
-                var oldest = await db.SortedSetRangeByRankWithScoresAsync(DeliveryQueue.DueKey, 0, 0);
-                var lag = oldest.Length == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds((long)oldest[0].Score);
-                var scheduledSoon = await queue.DueCountAsync() - due;
-                metrics.QueueSampled(due, lag > TimeSpan.Zero ? lag : TimeSpan.Zero, scheduledSoon + await queue.LaterCountAsync());
+                var (dueNow, oldestDueAt, dueLater) = await queue.SampleDueAsync(now);
+                var lag = oldestDueAt is { } oldest ? now - oldest : TimeSpan.Zero;
+                metrics.QueueSampled(dueNow, lag > TimeSpan.Zero ? lag : TimeSpan.Zero, dueLater + await queue.LaterCountAsync());
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -39,11 +39,11 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var healthy = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/healthy", ["sale.created"]);
-        var failing = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/failing", ["sale.created"]);
-        var ok = await Publish.EventAsync(stack, tenant, healthy, schedule: false);
-        var late = await Publish.EventAsync(stack, tenant, healthy, schedule: false);
-        var failed1 = await Publish.EventAsync(stack, tenant, failing, schedule: false);
-        var failed2 = await Publish.EventAsync(stack, tenant, failing, schedule: false);
+        var failing = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/failing", ["sale.updated"]);
+        var ok = await Publish.EventAsync(stack, tenant, healthy);
+        var late = await Publish.EventAsync(stack, tenant, healthy);
+        var failed1 = await Publish.EventAsync(stack, tenant, failing, "sale.updated");
+        var failed2 = await Publish.EventAsync(stack, tenant, failing, "sale.updated");
 
         await using var db = stack.CreateDbContext();
         var records = await Batch(stack).RecordAsync(db,
@@ -86,10 +86,10 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var recovered = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/recovered", ["sale.created"]);
-        var overtaken = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/overtaken", ["sale.created"]);
-        var first = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
-        var second = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
-        var stale = await Publish.EventAsync(stack, tenant, overtaken, schedule: false);
+        var overtaken = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/overtaken", ["sale.updated"]);
+        var first = await Publish.EventAsync(stack, tenant, recovered);
+        var second = await Publish.EventAsync(stack, tenant, recovered);
+        var stale = await Publish.EventAsync(stack, tenant, overtaken, "sale.updated");
         await using var db = stack.CreateDbContext();
         await db.Webhooks.Where(w => w.Id == recovered.WebhookId || w.Id == overtaken.WebhookId)
             .ExecuteUpdateAsync(s => s.SetProperty(w => w.ConsecutiveFailures, 4), Ct);
@@ -128,7 +128,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/hook", ["sale.created"]);
         var events = new List<PublishedEvent>();
-        for (var i = 0; i < 3; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
+        for (var i = 0; i < 3; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook));
         var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
             NullLogger<AttemptRecorder>.Instance);
 
@@ -161,7 +161,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/hook", ["sale.created"]);
         var events = new List<PublishedEvent>();
-        for (var i = 0; i < 20; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
+        for (var i = 0; i < 20; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook));
         var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
             NullLogger<AttemptRecorder>.Instance);
         await writer.StartAsync(Ct);

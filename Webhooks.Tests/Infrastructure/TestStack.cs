@@ -6,12 +6,13 @@ using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using Webhooks.Core;
 using Webhooks.Core.Data;
+using Webhooks.Core.Queue;
 
 namespace Webhooks.Tests.Infrastructure;
 
 /// <summary>
 /// The Api and the Dispatcher running in the test process against the fixture's real Postgres and Redis, each stack
-/// with its own database and Redis database. Tests may change settings and swap services (a FakeTimeProvider, say).
+/// with its own database and Redis key prefix. Tests may change settings and swap services (a FakeTimeProvider, say).
 /// </summary>
 public sealed class TestStack : IAsyncDisposable
 {
@@ -27,12 +28,13 @@ public sealed class TestStack : IAsyncDisposable
     private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices)
     {
         _infrastructure = infrastructure;
-        (DatabaseName, RedisDatabase) = infrastructure.NextStack();
+        (DatabaseName, KeyPrefix) = infrastructure.NextStack();
         _configureServices = configureServices;
         _settings = new Dictionary<string, string?>
         {
             [$"ConnectionStrings:{ResourceNames.Database}"] = infrastructure.DatabaseConnectionString(DatabaseName),
-            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionStringFor(RedisDatabase),
+            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionString,
+            ["Webhooks:Redis:KeyPrefix"] = KeyPrefix,
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
@@ -41,16 +43,14 @@ public sealed class TestStack : IAsyncDisposable
     }
 
     public string DatabaseName { get; }
-    public int RedisDatabase { get; }
+    public string KeyPrefix { get; }
 
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
     public static async Task<TestStack> StartAsync(InfrastructureFixture infrastructure,
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true)
     {
         var stack = new TestStack(infrastructure, settings, configureServices);
-        // Redis database indexes are reused across stacks: start from an empty schedule.
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings[$"ConnectionStrings:{ResourceNames.Redis}"] + ",allowAdmin=true");
-        await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
         if (withDispatcher) stack.StartDispatcher();
@@ -59,10 +59,18 @@ public sealed class TestStack : IAsyncDisposable
 
     public IServiceProvider ApiServices => _api!.Services;
     public IServiceProvider DispatcherServices => _dispatcher?.Services ?? throw new InvalidOperationException("No Dispatcher in this stack.");
-    public IDatabase Redis => _redis!.GetDatabase(RedisDatabase);
-    /// <summary>A connection whose default database is this stack's, e.g. to build a <c>DeliveryQueue</c>.</summary>
+    public IDatabase Redis => _redis!.GetDatabase();
     public IConnectionMultiplexer RedisMultiplexer => _redis!;
-    public IServer RedisServer => _redis!.GetServers()[0];
+
+    /// <summary>The stack's schedule, as both services see it.</summary>
+    public DeliveryQueue Queue => ApiServices.GetRequiredService<DeliveryQueue>();
+
+    /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server.</summary>
+    public async Task ClearScheduleAsync()
+    {
+        foreach (var server in _redis!.GetServers())
+            await foreach (var key in server.KeysAsync(pattern: Queue.Keys.Tag + "*")) await Redis.KeyDeleteAsync(key);
+    }
 
     /// <summary>An Api client with no credentials.</summary>
     public HttpClient CreateClient() => _api!.CreateClient();
