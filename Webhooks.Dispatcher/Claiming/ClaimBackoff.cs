@@ -25,8 +25,9 @@ internal sealed partial class ClaimBackoff
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
-                // Anything but the stop: a turn has nothing to give up on but the next one.
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException),
+                // Any failure but the stop: a turn has nothing to give up on but the next one.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null
+                    && !args.Context.CancellationToken.IsCancellationRequested),
                 MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 Delay = FirstPause,
