@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using RedisRateLimiting;
 using StackExchange.Redis;
+using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Limits;
 
@@ -20,7 +21,7 @@ internal sealed partial class PublishRateLimit : IAsyncDisposable
     private readonly int _rate;
     private readonly ILogger<PublishRateLimit> _logger;
 
-    public PublishRateLimit(IConnectionMultiplexer redis, IOptions<LimitsOptions> limits, IConfiguration configuration,
+    public PublishRateLimit(IConnectionMultiplexer redis, IOptions<LimitsOptions> limits, IOptions<RedisOptions> redisOptions,
         ILogger<PublishRateLimit> logger)
     {
         _logger = logger;
@@ -34,8 +35,9 @@ internal sealed partial class PublishRateLimit : IAsyncDisposable
             TokensPerPeriod = step,
             ReplenishmentPeriod = TimeSpan.FromSeconds((double)step / _rate),
         };
-        // REVIEW: read here until the queue's key-prefix setting has one owner; the library wraps this in a hash tag.
-        var prefix = configuration["Webhooks:Redis:KeyPrefix"] ?? "webhooks";
+        // One key per tenant under the deployment's prefix. The library wraps the whole name in a hash tag of its own:
+        // each tenant's bucket lives in its own cluster slot, and its script touches only that key.
+        var prefix = redisOptions.Value.KeyPrefix;
         _limiter = PartitionedRateLimiter.Create<Guid, Guid>(tenant => RateLimitPartition.Get(tenant,
             t => new RedisTokenBucketRateLimiter<string>($"{prefix}:publish:{t:N}", options)));
     }

@@ -14,6 +14,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     {
         Post("/v1/events");
         Policies(Auth.Policies.TenantUser);
+        Options(b => b.WithMetadata(EventValidation.SingleEventBody));
         Summary(s =>
         {
             s.Summary = "Publish an event to every webhook subscribed to its type.";
@@ -27,11 +28,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        if (PayloadSize.Exceeds(req.Data, options.Value.MaxPayloadBytes))
-        {
-            await PayloadSize.RejectAsync(HttpContext, "data", options.Value.MaxPayloadBytes, ct);
-            return;
-        }
+        EventValidation.ThrowIfTooLarge(req.Data, options.Value.MaxPayloadBytes, "data");
 
         if (await limits.RefuseAsync(User.TenantId(), [req.Type!], HttpContext, ct) is { } refusal)
         {

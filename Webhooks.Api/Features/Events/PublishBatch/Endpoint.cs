@@ -3,6 +3,7 @@ using FastEndpoints;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Http;
 using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
@@ -14,6 +15,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     {
         Post("/v1/events/batch");
         Policies(Auth.Policies.TenantUser);
+        Options(b => b.WithMetadata(new BodySizeLimit(_ => EventValidation.BatchBytes)));
         Summary(s =>
         {
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
@@ -28,13 +30,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     {
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < req.Events!.Count; i++)
-        {
-            if (PayloadSize.Exceeds(req.Events[i].Data, options.Value.MaxPayloadBytes))
-            {
-                await PayloadSize.RejectAsync(HttpContext, $"events[{i}].data", options.Value.MaxPayloadBytes, ct);
-                return;
-            }
-        }
+            EventValidation.ThrowIfTooLarge(req.Events[i].Data, options.Value.MaxPayloadBytes, $"events[{i}].data");
         if (await limits.RefuseAsync(User.TenantId(), req.Events.ConvertAll(e => e.Type!), HttpContext, ct) is { } refusal)
         {
             await Send.ResultAsync(refusal);
