@@ -37,6 +37,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddSingleton<EventDataSchemas>();
         builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
