@@ -49,6 +49,15 @@ internal static class Extensions
                 s.Version = "v1";
                 s.Description = "Register webhooks, publish events, and follow every delivery and attempt.";
                 s.SchemaSettings.SchemaNameGenerator = new FeatureSchemaNameGenerator();
+                // Every operation that needs a key says so (anonymous ones get no requirement); the keys are opaque
+                // bearer tokens, not JWTs.
+                s.AddAuth(ApiKeyAuthenticationHandler.SchemeName, new NSwag.OpenApiSecurityScheme
+                {
+                    Type = NSwag.OpenApiSecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "`Authorization: Bearer <key>`: the admin key (Webhooks:AdminApiKey) or a tenant user's API key.",
+                });
+                s.DocumentProcessors.Add(new NullableWithoutType());
             };
             o.AutoTagPathSegmentIndex = 2; // tag by resource (/v1/webhooks → Webhooks), not by the version segment
             o.EnableJWTBearerAuth = false;
