@@ -4,6 +4,10 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
@@ -92,7 +96,29 @@ internal static class Extensions
         var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
         var logger = app.Services.GetRequiredService<ILogger<WebhooksDbContext>>();
         logger.LogInformation("Applying database migrations");
+        await CreateMigrationsHistoryAsync(db);
         await db.Database.MigrateAsync();
         logger.LogInformation("Database migrations applied");
+    }
+
+    /// <summary>
+    /// On an empty database EF first reads the migrations-history table, fails, and logs that expected failure at
+    /// Error level ("Failed executing DbCommand"), a red badge on a newcomer's first look at the dashboard. Creating
+    /// the table first, with EF's own idempotent DDL, leaves that read nothing to fail on; every other failure is
+    /// still logged as before.
+    /// </summary>
+    private static async Task CreateMigrationsHistoryAsync(WebhooksDbContext db)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync()) await creator.CreateAsync(); // as Migrate would (the AppHost creates it first)
+        var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync(script);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+        {
+            // Another Api replica created it at the same moment (IF NOT EXISTS does not serialize concurrent creators).
+        }
     }
 }
