@@ -1,4 +1,5 @@
 using Webhooks.AppHost;
+using Webhooks.AppHost.Demo;
 using Webhooks.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -20,5 +21,7 @@ builder.AddProject<Projects.Webhooks_Dispatcher>("dispatcher")
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health")
     .WaitFor(api); // the Api applies the EF migrations
+
+builder.AddWebhooksDemo(api, adminApiKey); // pos-simulator and demo-receiver, unless AppHost:Demo=false
 
 builder.Build().Run();
