@@ -7,8 +7,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Events;
@@ -42,7 +42,6 @@ internal static class Extensions
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
         builder.Services.AddSingleton<EventDataSchemas>();
-        builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(o =>
@@ -98,6 +97,10 @@ internal static class Extensions
         logger.LogInformation("Applying database migrations");
         await CreateMigrationsHistoryAsync(db);
         await db.Database.MigrateAsync();
+        // A migration may have created types (the delivery_status enum) that the data source's connections, opened
+        // before it, do not know yet.
+        await db.Database.OpenConnectionAsync();
+        await ((NpgsqlConnection)db.Database.GetDbConnection()).ReloadTypesAsync();
         logger.LogInformation("Database migrations applied");
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Webhooks.AppHost.Infrastructure;
+using Webhooks.Core;
 
 namespace Webhooks.AppHost.Demo;
 
@@ -19,11 +20,11 @@ internal static class DemoExtensions
         if (!builder.Configuration.GetValue(ConfigKey, defaultValue: true)) return;
         var state = LocalDataDirectories.Create("demo");
 
-        var receiver = builder.AddProject<Projects.Webhooks_DemoReceiver>("demo-receiver")
+        var receiver = builder.AddProject<Projects.Webhooks_DemoReceiver>(ResourceNames.DemoReceiver)
             .WithEnvironment("Demo__StateDirectory", state)
             .WithHttpHealthCheck("/health");
 
-        builder.AddProject<Projects.Webhooks_PosSimulator>("pos-simulator")
+        builder.AddProject<Projects.Webhooks_PosSimulator>(ResourceNames.PosSimulator)
             .WithReference(api)
             .WithEnvironment("Demo__AdminApiKey", adminApiKey)
             .WithEnvironment("Demo__ReceiverUrl", receiver.GetEndpoint("http"))

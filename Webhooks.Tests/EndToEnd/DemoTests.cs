@@ -5,6 +5,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Webhooks.Core;
 using Webhooks.Tests.Infrastructure;
 using Webhooks.Tests.Security;
 
@@ -39,8 +40,8 @@ public sealed partial class DemoTests
             });
         }
         var projects = builder.Resources.OfType<ProjectResource>().Select(p => p.Name).ToList();
-        Assert.Contains("pos-simulator", projects);
-        Assert.Contains("demo-receiver", projects);
+        Assert.Contains(ResourceNames.PosSimulator, projects);
+        Assert.Contains(ResourceNames.DemoReceiver, projects);
 
         // Aspire.Hosting.Testing forwards each resource's console to the host's loggers ({app}.Resources.{name}): a
         // project's Error-level log arrives as a "fail:" line, anything it writes to stderr at Error level.
@@ -68,7 +69,7 @@ public sealed partial class DemoTests
             }
         }
 
-        using var receiver = app.CreateHttpClient("demo-receiver");
+        using var receiver = app.CreateHttpClient(ResourceNames.DemoReceiver);
         var stats = await Eventually.Get(
             async () => await receiver.GetFromJsonAsync<Dictionary<string, EndpointStats>>("/stats", ct) ?? [],
             s => s.TryGetValue("backoffice", out var backoffice) && backoffice.Accepted >= 5

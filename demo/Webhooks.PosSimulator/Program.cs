@@ -1,9 +1,10 @@
+using Webhooks.Core;
 using Webhooks.PosSimulator;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults(PosSimulatorTelemetry.Name);
-builder.Services.AddWebhooksClient("api"); // the key comes from the bootstrap, per call (WithApiKey)
+builder.Services.AddWebhooksClient(ResourceNames.Api); // the key comes from the bootstrap, per call (WithApiKey)
 builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section).ValidateOnStart();
 builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<SimulatorOptions>, SimulatorOptions.Validator>();
 builder.Services.AddSingleton(TimeProvider.System);
