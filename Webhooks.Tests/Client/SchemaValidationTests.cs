@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Json.Schema;
 using Microsoft.EntityFrameworkCore;
@@ -98,6 +100,21 @@ public sealed class SchemaValidationTests(SchemaValidatingStack validating, Mana
             [BatchEvent.Of(SaleCreated.Example), new BatchEvent(InventoryLowStock.Type, bad)], Ct));
 
         Assert.Equal(["events[1].data.quantityOnHand"], error.Errors.Keys);
+        Assert.Equal(before, await EventCountAsync(validating.Stack));
+    }
+
+    [Fact]
+    public async Task With_validation_on_data_over_the_size_limit_gets_the_413_not_a_list_of_schema_problems()
+    {
+        var tenant = await ManagementApi.CreateTenantAsync(validating.Stack);
+        using var client = validating.Stack.CreateClient(tenant.OwnerApiKey);
+        var before = await EventCountAsync(validating.Stack);
+        var big = new string('x', 300_000); // over MaxPayloadBytes (262144), under the body limit; no field of sale.created
+
+        var response = await client.PostAsJsonAsync("/v1/events", new { type = SaleCreated.Type, data = new { big } }, Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("Webhooks:Events:MaxPayloadBytes", await response.Content.ReadAsStringAsync(Ct));
         Assert.Equal(before, await EventCountAsync(validating.Stack));
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Json.Schema;
@@ -26,10 +27,15 @@ internal sealed class EventDataSchemas(IOptions<EventsOptions> options)
 
     public bool Enabled { get; } = options.Value.ValidateSchemas;
 
+    private readonly int _maxPayloadBytes = options.Value.MaxPayloadBytes;
+
     /// <summary>Where <paramref name="data"/> breaks the schema of <paramref name="type"/>: each path relative to the
     /// data (<c>.lines[0].quantity</c>, or empty for the data itself) with what is wrong there.</summary>
+    /// <remarks>Data over <c>Webhooks:Events:MaxPayloadBytes</c> is not evaluated: the endpoint refuses it with the
+    /// Api's one 413 (<c>PayloadTooLargeException</c>), whatever its shape, and evaluating it would be wasted work.</remarks>
     public IEnumerable<(string Path, string Message)> Problems(string type, JsonElement data)
     {
+        if (JsonMarshal.GetRawUtf8Value(data).Length > _maxPayloadBytes) yield break;
         if (!Compiled.Value.TryGetValue(type, out var schema)) yield break;
         if (schema.Evaluate(data, Flag).IsValid) yield break;
         var results = schema.Evaluate(data, List);
