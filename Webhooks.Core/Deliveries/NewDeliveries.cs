@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Events;
 
 namespace Webhooks.Core.Deliveries;
 
@@ -119,7 +121,7 @@ public static class NewDeliveries
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Type = EventCatalog.Ping,
-            Payload = System.Text.Json.JsonSerializer.Serialize(new { webhookId }),
+            Payload = JsonSerializer.Serialize(new WebhookPing(webhookId), EventsJsonContext.Default.WebhookPing),
             CreatedAt = now,
             TraceParent = traceParent,
         };

@@ -86,6 +86,9 @@ public sealed class TestStack : IAsyncDisposable
 
     public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
 
+    /// <summary>A handler that sends to the in-process Api, e.g. as the primary handler of a <c>WebhooksClient</c>.</summary>
+    public HttpMessageHandler CreateHandler() => _api!.Server.CreateHandler();
+
     /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
     public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));
 

@@ -38,6 +38,7 @@ internal sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Settings every scenario relies on; they reach both services through the AppHost's <c>Webhooks:*</c> pass-through.</summary>
     public static IReadOnlyList<string> Settings(BenchOptions options) =>
     [
+        "--AppHost:Demo=false", // no demo traffic beside the measured load
         "--Webhooks:Delivery:AllowPrivateNetworks=true", // the receiver is on 127.0.0.1
         $"--Webhooks:Delivery:RetrySchedule:0={options.RetryDelay:c}", // one short retry, for retry punctuality
         // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
