@@ -1,5 +1,8 @@
 using Webhooks.AppHost;
+using Webhooks.AppHost.Demo;
 using Webhooks.AppHost.Infrastructure;
+using Webhooks.AppHost.Portal;
+using Webhooks.Core;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -7,24 +10,21 @@ var infrastructure = builder.AddWebhooksInfrastructure();
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 var secretsKey = builder.AddParameter("secrets-encryption-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
-var api = builder.AddProject<Projects.Webhooks_Api>("api")
+var api = builder.AddProject<Projects.Webhooks_Api>(ResourceNames.Api)
     .WithWebhooksInfrastructure(infrastructure)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__AdminApiKey", adminApiKey)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Webhooks_Dispatcher>("dispatcher")
+builder.AddProject<Projects.Webhooks_Dispatcher>(ResourceNames.Dispatcher)
     .WithWebhooksInfrastructure(infrastructure)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health")
     .WaitFor(api); // the Api applies the EF migrations
 
-var portal = builder.AddProject<Projects.Webhooks_Portal>("portal")
-    .WithReference(api)
-    .WithHttpHealthCheck("/health")
-    .WaitFor(api);
-api.WithEnvironment("Webhooks__Portal__BaseUrl", portal.GetEndpoint("http")); // where portal sign-in links point
+builder.AddWebhooksPortal(api); // the tenant portal, unless AppHost:Portal=false
+builder.AddWebhooksDemo(api, adminApiKey); // pos-simulator and demo-receiver, unless AppHost:Demo=false
 
 builder.Build().Run();

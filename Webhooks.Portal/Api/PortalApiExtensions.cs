@@ -1,3 +1,4 @@
+using Webhooks.Core;
 using Webhooks.Portal.Auth;
 
 namespace Webhooks.Portal.Api;
@@ -9,7 +10,7 @@ internal static class PortalApiExtensions
     /// sessions never share one.</summary>
     public static void AddPortalApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddWebhooksClient("api");
+        builder.Services.AddWebhooksClient(ResourceNames.Api);
         builder.Services.AddSingleton<PortalSessions>();
         builder.Services.AddScoped<PortalApi>();
         builder.Services.AddScoped<UnreadNotifications>();

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using Webhooks.Api.Features.Shared;
-using Webhooks.Core.Data;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Api.Features.Events;
@@ -17,28 +17,12 @@ internal sealed record PublishedDelivery(Guid Id, Guid WebhookId, DeliveryStatus
 
 /// <summary>
 /// Publishes events: one delivery per matching active webhook, written with the events in one transaction (see
-/// <see cref="EventRows"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
+/// <see cref="NewDeliveries"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
 /// commit: if it fails, the reconciler finds the deliveries in Postgres, so an accepted event is never lost.
 /// </summary>
-internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter writer, TimeProvider time, ApiMetrics metrics)
+internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writer, TimeProvider time, ApiMetrics metrics)
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
-    {
-        // A concurrent publisher may commit the same Idempotency-Key between our look-up and our insert: the unique
-        // index turns that into a conflict, and the second pass then finds its event.
-        for (var pass = 1; ; pass++)
-        {
-            try
-            {
-                return await PublishOnceAsync(tenantId, events, ct);
-            }
-            catch (PostgresException e) when (pass < 3 && e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-            }
-        }
-    }
-
-    private async Task<IReadOnlyList<PublishedEvent>> PublishOnceAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
         var keys = IdempotencyKeys(events);
         var existing = keys is null ? null : await FindByKeysAsync(tenantId, keys, ct);
@@ -46,7 +30,7 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         var now = time.GetUtcNowForDb();
         var traceParent = Activity.Current?.Id;
         var results = new PublishedEvent[events.Count];
-        var rows = new List<EventRows.NewEvent>(events.Count);
+        var rows = new List<NewDeliveries.NewEvent>(events.Count);
         var fresh = new Dictionary<Guid, List<PublishedDelivery>>(events.Count); // new event id → its deliveries
         var created = keys is null ? null : new Dictionary<string, PublishedEvent>(StringComparer.Ordinal); // a key repeated within the request
         for (var i = 0; i < events.Count; i++)
@@ -59,7 +43,7 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
             }
             var id = Guid.CreateVersion7(now);
             var deliveries = new List<PublishedDelivery>();
-            rows.Add(new EventRows.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
+            rows.Add(new NewDeliveries.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
             fresh.Add(id, deliveries);
             results[i] = new PublishedEvent(id, item.Type, now, deliveries);
             if (item.IdempotencyKey is not null) created![item.IdempotencyKey] = results[i];
@@ -67,15 +51,39 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         if (rows.Count == 0) return results;
 
         // Not cancelled with the request: once handed over, the write completes (or fails) for everyone it carries.
-        foreach (var delivery in await writer.WriteAsync(rows))
+        var written = await writer.WriteAsync(rows);
+        foreach (var delivery in written.Deliveries)
             fresh[delivery.EventId].Add(new PublishedDelivery(delivery.Id, delivery.WebhookId, DeliveryStatus.Pending));
-        foreach (var row in rows) metrics.Published(row.Type, fresh[row.Id].Count);
+        foreach (var row in rows)
+        {
+            if (!written.TakenKeyEvents.Contains(row.Id)) metrics.Published(row.Type, fresh[row.Id].Count);
+        }
+        if (written.TakenKeyEvents.Count > 0) await AnswerTakenKeysAsync(tenantId, events, rows, written.TakenKeyEvents, results, ct);
         return results;
     }
 
-    // A connection only for the requests that need one: leasing and resetting a DbContext was a few % of a publish.
-    private Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct) =>
-        scopes.OnConnectionAsync(connection => EventRows.FindByKeysAsync(connection, tenantId, keys, ct), ct);
+    /// <summary>A concurrent publish committed some of our idempotency keys between our look-up and our write (the
+    /// write skipped those events): those items answer with the event that won, as a later repeat would. Postgres
+    /// decides a key's conflict only once the winner has committed, so the winner is there to be read.</summary>
+    private async Task AnswerTakenKeysAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, List<NewDeliveries.NewEvent> rows,
+        HashSet<Guid> taken, PublishedEvent[] results, CancellationToken ct)
+    {
+        var takenKeys = rows.Where(r => taken.Contains(r.Id)).Select(r => r.IdempotencyKey!).ToArray();
+        var winners = await FindByKeysAsync(tenantId, takenKeys, ct);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].IdempotencyKey is not { } key || !takenKeys.Contains(key)) continue;
+            results[i] = winners.TryGetValue(key, out var winner) ? winner
+                : throw new InvalidOperationException("An idempotency key's event was skipped as taken, yet no event holds the key.");
+        }
+    }
+
+    // A connection only for the requests that need one.
+    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await EventRows.FindByKeysAsync(connection, tenantId, keys, ct);
+    }
 
     /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
     private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)

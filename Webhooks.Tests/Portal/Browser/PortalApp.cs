@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
+using Webhooks.Core;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Portal.Browser;
@@ -15,11 +16,11 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
     private readonly List<IBrowserContext> _contexts = [];
     private readonly List<string> _browserErrors = [];
 
-    public Uri BaseUrl => app.App.GetEndpoint("portal", "http");
+    public Uri BaseUrl => app.App.GetEndpoint(ResourceNames.Portal, "http");
 
     public string Url(string path) => new Uri(BaseUrl, path).AbsoluteUri;
 
-    public Task WaitHealthyAsync() => app.WaitHealthyAsync("portal");
+    public Task WaitHealthyAsync() => app.WaitHealthyAsync(ResourceNames.Portal);
 
     /// <summary>A tenant made by the admin, with its owner's API key.</summary>
     public async Task<PortalTenant> CreateTenantAsync(string name)
@@ -68,7 +69,7 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
     /// or cannot see (whether a session's credential was revoked).</summary>
     public async Task<T?> DatabaseAsync<T>(string sql, params object[] parameters)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(await app.App.GetConnectionStringAsync("webhooksdb", Ct));
+        await using var connection = new Npgsql.NpgsqlConnection(await app.App.GetConnectionStringAsync(ResourceNames.Database, Ct));
         await connection.OpenAsync(Ct);
         await using var command = new Npgsql.NpgsqlCommand(sql, connection);
         foreach (var parameter in parameters) command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = parameter });

@@ -7,6 +7,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Webhooks.Core;
 
 namespace Webhooks.Bench.Hosting;
 
@@ -37,11 +38,15 @@ internal sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Settings every scenario relies on; they reach both services through the AppHost's <c>Webhooks:*</c> pass-through.</summary>
     public static IReadOnlyList<string> Settings(BenchOptions options) =>
     [
+        "--AppHost:Demo=false", // no demo traffic beside the measured load
+        "--AppHost:Portal=false", // nor a portal process sharing the cores
         "--Webhooks:Delivery:AllowPrivateNetworks=true", // the receiver is on 127.0.0.1
         $"--Webhooks:Delivery:RetrySchedule:0={options.RetryDelay:c}", // one short retry, for retry punctuality
         // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
         "--Webhooks:Alerts:Thresholds:0=1000000",
         "--Webhooks:Alerts:DisableAfter=1000000",
+        // One tenant publishes flat out: the limit is raised out of reach, but its check still runs on every publish.
+        "--Webhooks:Limits:PublishPerSecondPerTenant=1000000",
     ];
 
     public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, CancellationToken ct)
@@ -81,7 +86,7 @@ internal sealed class SystemUnderTest : IAsyncDisposable
             resource.WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Warning");
             resource.WithEnvironment("Logging__LogLevel__Microsoft.EntityFrameworkCore", "Warning");
             // The load goes straight to the Api's Kestrel, not through DCP's proxy, which would add a hop and its CPU.
-            if (project.Name == "api")
+            if (project.Name == ResourceNames.Api)
                 resource.WithEndpoint("http", e => { e.IsProxied = false; e.Port = apiPort; e.TargetPort = apiPort; });
         }
 
@@ -91,13 +96,13 @@ internal sealed class SystemUnderTest : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(StartTimeout);
             await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("dispatcher", timeout.Token);
-            var database = await app.GetConnectionStringAsync("webhooksdb", timeout.Token)
-                ?? throw new InvalidOperationException("No webhooksdb connection string.");
-            var redis = await app.GetConnectionStringAsync("redis", timeout.Token)
-                ?? throw new InvalidOperationException("No redis connection string.");
-            return new SystemUnderTest(app, app.GetEndpoint("api", "http"), database, redis);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Dispatcher, timeout.Token);
+            var database = await app.GetConnectionStringAsync(ResourceNames.Database, timeout.Token)
+                ?? throw new InvalidOperationException($"No {ResourceNames.Database} connection string.");
+            var redis = await app.GetConnectionStringAsync(ResourceNames.Redis, timeout.Token)
+                ?? throw new InvalidOperationException($"No {ResourceNames.Redis} connection string.");
+            return new SystemUnderTest(app, app.GetEndpoint(ResourceNames.Api, "http"), database, redis);
         }
         catch
         {

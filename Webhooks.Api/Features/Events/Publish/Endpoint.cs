@@ -3,31 +3,36 @@ using FastEndpoints;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events.Publish;
 
-internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
+internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
         Post("/v1/events");
         Policies(Auth.Policies.TenantUser);
+        Options(b => b.WithMetadata(EventValidation.SingleEventBody));
         Summary(s =>
         {
             s.Summary = "Publish an event to every webhook subscribed to its type.";
             s.Description = "Accepted events are never lost. An Idempotency-Key header makes a repeat return the same event and create no new deliveries.";
             s.Response<Response>(202, "The event and one pending delivery per active subscribed webhook.");
-            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
         });
     }
 
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        if (PayloadSize.Exceeds(req.Data, options.Value.MaxPayloadBytes))
+        EventValidation.ThrowIfTooLarge(req.Data, options.Value.MaxPayloadBytes, "data");
+
+        if (await limits.RefuseAsync(User.TenantId(), [req.Type!], HttpContext, ct) is { } refusal)
         {
-            await PayloadSize.RejectAsync(HttpContext, "data", options.Value.MaxPayloadBytes, ct);
+            await Send.ResultAsync(refusal);
             return;
         }
 
