@@ -1,5 +1,7 @@
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Playwright;
 using Webhooks.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
@@ -138,7 +140,15 @@ public sealed class PortalDeliveryTests(AppFixture app, BrowserFixture browser) 
         var page = await _portal.OpenAsync();
         await PortalApp.SignInWithKeyAsync(page, tenant.OwnerApiKey);
 
-        await _portal.PublishAsync(tenant, "customer.created", new { customerId = 1 });
+        var deliveryId = await _portal.PublishAsync(tenant, "customer.created", new { customerId = 1 });
+        // Its six attempts fail (alerts at 3 and 5 in a row); once it has failed for good no alert can arrive while the
+        // test counts the unread ones.
+        using (var api = _portal.ApiAs(tenant))
+        {
+            await Eventually.Get(
+                async () => (await api.GetFromJsonAsync<JsonElement>($"/v1/deliveries/{deliveryId}", TestContext.Current.CancellationToken)).GetProperty("status").GetString(),
+                status => status == "failed", "the delivery to fail for good");
+        }
         await page.GotoAsync(_portal.Url("/notifications"));
         var failing = page.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "has failed 3 times in a row" });
         await Eventually.True(async () =>
