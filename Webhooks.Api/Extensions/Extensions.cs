@@ -78,6 +78,7 @@ internal static class Extensions
                     Description = "`Authorization: Bearer <key>`: the admin key (Webhooks:AdminApiKey) or a tenant user's API key.",
                 });
                 s.DocumentProcessors.Add(new NullableWithoutType());
+                s.DocumentProcessors.Add(new PublicOperations());
             };
             o.AutoTagPathSegmentIndex = 2; // tag by resource (/v1/webhooks → Webhooks), not by the version segment
             o.EnableJWTBearerAuth = false;
