@@ -34,6 +34,9 @@ public static class CoreExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        // First hosted service of both services: a process whose keys cannot open the stored secrets never starts.
+        builder.Services.AddSingleton<EncryptionKeyCheck>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EncryptionKeyCheck>());
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<WebhookFailureTracker>();
 

@@ -37,6 +37,7 @@ internal static class Extensions
         builder.Services.AddHostedService<RevocationWatcher>();
         builder.Services.AddSingleton<ApiKeyUsage>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
+        builder.Services.AddSingleton<Webhooks.Core.Secrets.SecretReencryption>(); // the reencrypt-secrets command
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();

@@ -15,6 +15,7 @@ namespace Webhooks.Tests.Infrastructure;
 public sealed class TestStack : IAsyncDisposable
 {
     public const string AdminApiKey = "test-admin-key-0123456789abcdef";
+    public const string EncryptionKey = "test-encryption-key-0123456789abcdef-0123456789";
     private readonly InfrastructureFixture _infrastructure;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _configureServices;
@@ -32,13 +33,15 @@ public sealed class TestStack : IAsyncDisposable
             ["ConnectionStrings:webhooksdb"] = infrastructure.DatabaseConnectionString(DatabaseName),
             ["ConnectionStrings:redis"] = infrastructure.RedisConnectionStringFor(RedisDatabase),
             ["Webhooks:AdminApiKey"] = AdminApiKey,
-            ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
+            ["Webhooks:Secrets:EncryptionKey"] = EncryptionKey,
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }
 
     public string DatabaseName { get; }
+    /// <summary>The settings both services start with (connection strings included), e.g. for a process of the Api run by hand.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
     public int RedisDatabase { get; }
 
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
