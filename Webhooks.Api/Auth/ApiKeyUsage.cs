@@ -43,7 +43,9 @@ internal sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvi
             }
             await FlushAsync(stoppingToken);
         }
-        await FlushAsync(CancellationToken.None); // what the last seconds noted
+        // What the last seconds noted, without holding up shutdown for long if Postgres is gone.
+        using var lastChance = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await FlushAsync(lastChance.Token);
     }
 
     private async Task FlushAsync(CancellationToken ct)

@@ -42,7 +42,9 @@ internal sealed partial class RevocationWatcher(
             }
             try
             {
-                await Task.Delay(Interval, time, stoppingToken);
+                // Polls start a second apart however long each took, so a slow one does not let the cache's trust lapse.
+                var wait = Interval - (time.GetUtcNow() - startedAt);
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
