@@ -63,6 +63,9 @@ public sealed class KeyRotationTests(InfrastructureFixture infrastructure, ITest
         var first = await ReencryptSecretsAsync(stack, ring);
         Assert.Contains("Re-encryption: 8 of 8 webhooks examined, 8 re-encrypted, 0 failed", first);
         Assert.Contains("Key 'legacy' no longer encrypts any stored secret", first);
+        Assert.DoesNotContain(NewKey, first);
+        Assert.DoesNotContain(TestStack.EncryptionKey, first);
+        Assert.DoesNotContain("whsec_", first);
         await using (var db = stack.CreateDbContext())
         {
             var stored = await db.Webhooks.AsNoTracking().ToListAsync(Ct);
