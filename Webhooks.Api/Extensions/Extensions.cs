@@ -12,6 +12,7 @@ using Webhooks.Api.Http;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
+using Webhooks.Core.Secrets;
 
 namespace Webhooks.Api.Extensions;
 
@@ -37,7 +38,7 @@ internal static class Extensions
         builder.Services.AddHostedService<RevocationWatcher>();
         builder.Services.AddSingleton<ApiKeyUsage>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
-        builder.Services.AddSingleton<Webhooks.Core.Secrets.SecretReencryption>(); // the reencrypt-secrets command
+        builder.Services.AddSingleton<SecretReencryption>(); // the reencrypt-secrets command
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
