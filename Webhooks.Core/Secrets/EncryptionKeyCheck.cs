@@ -20,10 +20,11 @@ public sealed partial class EncryptionKeyCheck(
     IServiceScopeFactory scopes, SecretProtector protector, TimeProvider time, ILogger<EncryptionKeyCheck> logger) : IHostedService
 {
     internal const string CanaryText = "webhooks encryption canary";
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(2);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var wait = TimeSpan.FromSeconds(1);
+        var wait = TimeSpan.FromMilliseconds(250);
         while (true)
         {
             try
@@ -36,12 +37,13 @@ public sealed partial class EncryptionKeyCheck(
                 LogRefused(e.Message);
                 throw;
             }
-            catch (NpgsqlException e) when (IsNotReadyYet(e) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (IsNotReadyYet(e) && !cancellationToken.IsCancellationRequested)
             {
                 // Postgres not up yet, or its schema not migrated yet (the Dispatcher may start before the Api migrates).
+                // Short waits: a process restarted during a Postgres outage should be serving soon after it ends.
                 LogWaiting(e.Message, wait);
                 await Task.Delay(wait, time, cancellationToken);
-                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxWait.Ticks));
             }
         }
     }
@@ -114,8 +116,16 @@ public sealed partial class EncryptionKeyCheck(
         "that id than the processes that wrote them. Every Api and Dispatcher process must have the same keys; this one " +
         "refuses to start rather than fail the deliveries it would send.");
 
-    private static bool IsNotReadyYet(NpgsqlException e) =>
-        e.IsTransient || e is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
+    /// <summary>Postgres unreachable or starting, or the schema not there yet; also when wrapped by EF's retry strategy
+    /// (the Dispatcher's), which gives up with its own exception.</summary>
+    private static bool IsNotReadyYet(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is NpgsqlException npgsql) return npgsql.IsTransient || npgsql is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable };
+        }
+        return false;
+    }
 
     [LoggerMessage(LogLevel.Critical, "Refusing to start: {Reason}")]
     private partial void LogRefused(string reason);
