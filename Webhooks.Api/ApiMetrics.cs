@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Webhooks.Core.Telemetry;
 
 namespace Webhooks.Api;
 
@@ -21,10 +22,10 @@ public sealed class ApiMetrics
 
     public void Published(string eventType, int deliveries)
     {
-        _eventsPublished.Add(1, new KeyValuePair<string, object?>("event.type", eventType));
-        _deliveriesCreated.Add(deliveries, new KeyValuePair<string, object?>("event.type", eventType));
+        _eventsPublished.Add(1, new KeyValuePair<string, object?>(MetricTags.EventType, eventType));
+        _deliveriesCreated.Add(deliveries, new KeyValuePair<string, object?>(MetricTags.EventType, eventType));
     }
 
     public void PublishDuration(double milliseconds, bool batch) =>
-        _publishDuration.Record(milliseconds, new KeyValuePair<string, object?>("batch", batch));
+        _publishDuration.Record(milliseconds, new KeyValuePair<string, object?>(MetricTags.Batch, batch));
 }

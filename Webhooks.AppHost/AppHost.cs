@@ -1,5 +1,6 @@
 using Webhooks.AppHost;
 using Webhooks.AppHost.Infrastructure;
+using Webhooks.Core;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -7,14 +8,14 @@ var infrastructure = builder.AddWebhooksInfrastructure();
 var adminApiKey = builder.AddParameter("admin-api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
 var secretsKey = builder.AddParameter("secrets-encryption-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true);
 
-var api = builder.AddProject<Projects.Webhooks_Api>("api")
+var api = builder.AddProject<Projects.Webhooks_Api>(ResourceNames.Api)
     .WithWebhooksInfrastructure(infrastructure)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__AdminApiKey", adminApiKey)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.Webhooks_Dispatcher>("dispatcher")
+builder.AddProject<Projects.Webhooks_Dispatcher>(ResourceNames.Dispatcher)
     .WithWebhooksInfrastructure(infrastructure)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
 using NpgsqlTypes;
-using Webhooks.Core.Data;
 
 namespace Webhooks.Api.Auth;
 
@@ -9,7 +8,7 @@ namespace Webhooks.Api.Auth;
 /// Keeps <c>api_keys.last_used_at</c> true to within a minute without a write per request: a request only notes the
 /// time in memory, at most once a minute per key, and every few seconds the noted times go to Postgres in one UPDATE.
 /// </summary>
-internal sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvider time, ILogger<ApiKeyUsage> logger) : BackgroundService
+internal sealed partial class ApiKeyUsage(NpgsqlDataSource database, TimeProvider time, ILogger<ApiKeyUsage> logger) : BackgroundService
 {
     /// <summary>How stale <c>lastUsedAt</c> may be, at most, beside the flush interval.</summary>
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
@@ -64,17 +63,14 @@ internal sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvi
         }
         try
         {
-            await scopes.OnConnectionAsync(async connection =>
-            {
-                await using var command = new NpgsqlCommand("""
-                    UPDATE api_keys SET last_used_at = used.at
-                    FROM unnest($1, $2) AS used(id, at)
-                    WHERE api_keys.id = used.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < used.at)
-                    """, connection);
-                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = batch.Select(u => u.Key).ToArray() });
-                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = batch.Select(u => u.Value).ToArray() });
-                return await command.ExecuteNonQueryAsync(ct);
-            }, ct);
+            await using var command = database.CreateCommand("""
+                UPDATE api_keys SET last_used_at = used.at
+                FROM unnest($1, $2) AS used(id, at)
+                WHERE api_keys.id = used.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < used.at)
+                """);
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = batch.Select(u => u.Key).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = batch.Select(u => u.Value).ToArray() });
+            await command.ExecuteNonQueryAsync(ct);
         }
         catch (Exception e)
         {

@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-using Webhooks.Core.Data;
 
 namespace Webhooks.Api.Auth;
 
@@ -11,7 +10,7 @@ namespace Webhooks.Api.Auth;
 /// a second per process, which usually returns nothing.
 /// </summary>
 internal sealed partial class RevocationWatcher(
-    IServiceScopeFactory scopes, ApiKeyCache cache, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
+    NpgsqlDataSource database, ApiKeyCache cache, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -55,26 +54,23 @@ internal sealed partial class RevocationWatcher(
 
     private async Task PollAsync(CancellationToken ct)
     {
-        await scopes.OnConnectionAsync(async connection =>
+        await using var connection = await database.OpenConnectionAsync(ct);
+        if (!_started)
         {
-            if (!_started)
-            {
-                // Nothing is cached yet, so older revocations do not matter: start from the newest.
-                await using var newest = new NpgsqlCommand("SELECT max(revoked_at) FROM api_keys", connection);
-                _newestSeen = await newest.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at) : null;
-                _started = true;
-            }
-            await using var command = new NpgsqlCommand("SELECT hash, revoked_at FROM api_keys WHERE revoked_at > $1", connection);
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (_newestSeen ?? DateTimeOffset.UnixEpoch) - Overlap });
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                cache.Remove(Convert.ToHexString(reader.GetFieldValue<byte[]>(0)));
-                var revokedAt = reader.GetFieldValue<DateTimeOffset>(1);
-                if (_newestSeen is null || revokedAt > _newestSeen) _newestSeen = revokedAt;
-            }
-            return 0;
-        }, ct);
+            // Nothing is cached yet, so older revocations do not matter: start from the newest.
+            await using var newest = new NpgsqlCommand("SELECT max(revoked_at) FROM api_keys", connection);
+            _newestSeen = await newest.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at) : null;
+            _started = true;
+        }
+        await using var command = new NpgsqlCommand("SELECT hash, revoked_at FROM api_keys WHERE revoked_at > $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (_newestSeen ?? DateTimeOffset.UnixEpoch) - Overlap });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            cache.Remove(Convert.ToHexString(reader.GetFieldValue<byte[]>(0)));
+            var revokedAt = reader.GetFieldValue<DateTimeOffset>(1);
+            if (_newestSeen is null || revokedAt > _newestSeen) _newestSeen = revokedAt;
+        }
     }
 
     [LoggerMessage(LogLevel.Warning, "Could not check for revoked API keys; until a check succeeds every request looks its key up in Postgres")]

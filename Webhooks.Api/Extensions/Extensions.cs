@@ -5,6 +5,7 @@ using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Events;
@@ -43,7 +44,6 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
-        builder.Services.AddScoped<Webhooks.Api.Features.Deliveries.DeliveryRequeue>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(o =>
@@ -89,6 +89,10 @@ internal static class Extensions
         var logger = app.Services.GetRequiredService<ILogger<WebhooksDbContext>>();
         logger.LogInformation("Applying database migrations");
         await db.Database.MigrateAsync();
+        // A migration may have created types (the delivery_status enum) that the data source's connections, opened
+        // before it, do not know yet.
+        await db.Database.OpenConnectionAsync();
+        await ((NpgsqlConnection)db.Database.GetDbConnection()).ReloadTypesAsync();
         logger.LogInformation("Database migrations applied");
     }
 }

@@ -1,10 +1,9 @@
+using Webhooks.Core;
+
 namespace Webhooks.AppHost.Infrastructure;
 
 public static class InfrastructureExtensions
 {
-    public const string DatabaseName = "webhooksdb";
-    public const string RedisName = "redis";
-
     /// <summary>Postgres (database <c>webhooksdb</c>) and Redis, as containers when a container runtime answers,
     /// otherwise as local processes from the machine's postgresql and redis-server packages.</summary>
     public static WebhooksInfrastructure AddWebhooksInfrastructure(this IDistributedApplicationBuilder builder)
@@ -12,12 +11,12 @@ public static class InfrastructureExtensions
         var mode = InfrastructureModeDetector.Resolve(builder.Configuration[InfrastructureModeDetector.ConfigKey]);
         if (mode == InfrastructureMode.Containers)
         {
-            var postgres = builder.AddPostgres("postgres");
-            var redis = builder.AddRedis(RedisName);
-            return new(postgres.AddDatabase(DatabaseName), redis, postgres, redis);
+            var postgres = builder.AddPostgres(ResourceNames.PostgresServer);
+            var redis = builder.AddRedis(ResourceNames.Redis);
+            return new(postgres.AddDatabase(ResourceNames.Database), redis, postgres, redis);
         }
-        var localPostgres = builder.AddLocalPostgres("postgres", DatabaseName);
-        var localRedis = builder.AddLocalRedis("redis-server", RedisName);
+        var localPostgres = builder.AddLocalPostgres(ResourceNames.PostgresServer, ResourceNames.Database);
+        var localRedis = builder.AddLocalRedis(ResourceNames.RedisServer, ResourceNames.Redis);
         return new(localPostgres.Database, localRedis.ConnectionString, localPostgres.Server, localRedis.Server);
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Webhooks.Core.Data;
@@ -7,8 +6,5 @@ namespace Webhooks.Core.Data;
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<WebhooksDbContext>
 {
     public WebhooksDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<WebhooksDbContext>()
-            .UseNpgsql("Host=localhost;Database=webhooksdb")
-            .UseSnakeCaseNamingConvention()
-            .Options);
+        new(WebhooksDatabase.ContextOptions(WebhooksDatabase.CreateDataSource("Host=localhost;Database=webhooksdb")));
 }

@@ -6,7 +6,8 @@ namespace Webhooks.Core.Options;
 /// <summary>Start-up validation: a bad value stops the service with a message that names the configuration key.</summary>
 internal sealed class OptionsValidation :
     IValidateOptions<DeliveryOptions>, IValidateOptions<AlertsOptions>, IValidateOptions<RetentionOptions>,
-    IValidateOptions<ReconcilerOptions>, IValidateOptions<EventsOptions>, IValidateOptions<SecretsOptions>
+    IValidateOptions<ReconcilerOptions>, IValidateOptions<EventsOptions>, IValidateOptions<SecretsOptions>,
+    IValidateOptions<RedisOptions>
 {
     public ValidateOptionsResult Validate(string? name, DeliveryOptions o) => Collect(errors =>
     {
@@ -73,6 +74,10 @@ internal sealed class OptionsValidation :
             else seen[key.Id] = i;
         }
     });
+
+    public ValidateOptionsResult Validate(string? name, RedisOptions o) => Collect(errors =>
+        Check(errors, o.KeyPrefix.Length is >= 1 and <= 64 && o.KeyPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'),
+            $"{RedisOptions.Section}:KeyPrefix must be 1 to 64 letters, digits, '.', '_', '-' or ':' (was '{o.KeyPrefix}')."));
 
     private static ValidateOptionsResult Collect(Action<List<string>> validate)
     {

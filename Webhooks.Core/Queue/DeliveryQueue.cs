@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Webhooks.Core.Queue;
@@ -8,12 +7,12 @@ namespace Webhooks.Core.Queue;
 /// losing all of it loses nothing (the Dispatcher's reconciler rebuilds it from Postgres).
 ///
 /// <code>
-///   webhooks:due              ZSET    member = delivery id (16 raw bytes)  score = due time (unix ms)
-///   webhooks:inflight         ZSET    member = delivery id                 score = lease expiry (unix ms)
-///   webhooks:later:{start}    STRING  24-byte entries (delivery id, due unix ms as int64 LE) due in [start, start + 1 min)
-///   webhooks:later            ZSET    member = score = a later bucket's start (unix ms)
-///   webhooks:promoting        HASH    bucket start → bytes of that bucket already promoted
-///   webhooks:wake             pub/sub channel; message = earliest due time (unix ms) just scheduled
+///   {webhooks}:due            ZSET    member = delivery id (16 raw bytes)  score = due time (unix ms)
+///   {webhooks}:inflight       ZSET    member = delivery id                 score = lease expiry (unix ms)
+///   {webhooks}:later:{start}  STRING  24-byte entries (delivery id, due unix ms as int64 LE) due in [start, start + 1 min)
+///   {webhooks}:later          ZSET    member = score = a later bucket's start (unix ms)
+///   {webhooks}:promoting      HASH    bucket start → bytes of that bucket already promoted
+///   {webhooks}:wake           pub/sub channel; message = earliest due time (unix ms) just scheduled
 ///
 ///   schedule ─┬─ due within 2 min ─────────ZADD────────▶ due ──claim (Lua, atomic)──▶ inflight ──ack──▶ (gone)
 ///             │                                         ▲ ▲ ▲                            │
@@ -23,6 +22,10 @@ namespace Webhooks.Core.Queue;
 ///                                                                                        │
 ///   reschedule (next retry time; either tier, as schedule) ◀─────────────────────────────┘
 /// </code>
+///
+/// Every key starts with the hash tag <c>{prefix}</c> (<c>Webhooks:Redis:KeyPrefix</c>, default <c>webhooks</c>; see
+/// <see cref="QueueKeys"/>), so all of them live in one Redis Cluster slot, and every key a script touches is passed to
+/// it as a key (KEYS), never built inside the script.
 ///
 /// A claim moves due ids to in-flight with a lease longer than the request timeout, in one script, so two
 /// Dispatchers never claim the same id. A worker that dies mid-send leaves its ids in-flight until the lease expires;
@@ -36,16 +39,16 @@ namespace Webhooks.Core.Queue;
 /// an earlier due score later. A bucket entry can be stale (the delivery was rescheduled or finished since): claiming
 /// it is harmless, as the Dispatcher reads the delivery from Postgres and acks or reschedules what is not due.
 /// Throughout, the earliest time wins: a delivery claimed early costs one read; one claimed late is a late retry.
-/// Needs Redis 6.2 or later (ZADD LT, ZMSCORE).
+///
+/// Which buckets to promote: the script cannot look a bucket's key up for itself (it would be undeclared), so each
+/// claim answers, with the ids, the first starts of the later index, and the next claim names the buckets among them
+/// that are due for promotion. A claim therefore stays one round trip, as before; only when the answer shows a bucket
+/// due for promotion that the call did not name (the first claim of a process, or a bucket appended since the last
+/// claim with an earlier start than any known) does the same claim run the script once more, naming it. Needs Redis 6.2
+/// or later (ZADD LT, ZMSCORE).
 /// </summary>
-public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<DeliveryQueue>? logger = null, TimeProvider? time = null)
+public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, TimeProvider? time = null)
 {
-    public static readonly RedisKey DueKey = "webhooks:due";
-    public static readonly RedisKey InFlightKey = "webhooks:inflight";
-    public static readonly RedisKey LaterKey = "webhooks:later";
-    public static readonly RedisKey PromotingKey = "webhooks:promoting";
-    public static readonly RedisChannel WakeChannel = RedisChannel.Literal("webhooks:wake");
-
     /// <summary>Deliveries due within this go straight to the due set; later buckets are promoted this far ahead. Far
     /// above the Dispatcher's longest sleep (1 s), so promotion always comes well before the first entry is due.</summary>
     public static readonly TimeSpan NearHorizon = TimeSpan.FromMinutes(2);
@@ -75,6 +78,11 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>The first starts of the later index as the last claim saw them: the buckets the next claim may name.</summary>
+    private long[] _laterHead = [];
+
+    public QueueKeys Keys => keys;
+
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>Due times up to this (unix ms) go to the due set, later ones to a later bucket.</summary>
@@ -98,13 +106,13 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
         var writes = new List<Task>();
         if (near.Count > 0)
         {
-            writes.Add(Db.SortedSetAddAsync(DueKey, near.ToArray(), SortedSetWhen.LessThan));
-            writes.Add(Db.PublishAsync(WakeChannel, (long)near.Min(e => e.Score)));
+            writes.Add(Db.SortedSetAddAsync(keys.Due, near.ToArray(), SortedSetWhen.LessThan));
+            writes.Add(Db.PublishAsync(keys.Wake, (long)near.Min(e => e.Score)));
         }
         if (later.Count > 0)
         {
             var transaction = Db.CreateTransaction();
-            writes.AddRange(LaterBuckets.Append(transaction, later));
+            writes.AddRange(LaterBuckets.Append(transaction, keys, later));
             writes.Add(transaction.ExecuteAsync());
         }
         await Task.WhenAll(writes);
@@ -112,48 +120,40 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
 
-    /// <summary>
-    /// Schedules deliveries already committed to Postgres. If Redis is unreachable they are not lost: the Dispatcher's
-    /// reconciler finds them in Postgres and schedules them, so the failure is logged and the caller carries on.
-    /// </summary>
-    /// <returns>False when Redis could not be written.</returns>
-    public async Task<bool> ScheduleCommittedAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
-    {
-        try
-        {
-            await ScheduleAsync(deliveries);
-            return true;
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger?.LogWarning(e, "Could not schedule {Count} committed deliveries in Redis; the reconciler will pick them up", deliveries.Count);
-            return false;
-        }
-    }
-
     /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
     /// <c>now + lease</c>, after promoting up to <see cref="PromoteBatch"/> entries of later buckets that start within
     /// <see cref="NearHorizon"/> of <paramref name="now"/> into the due set.</summary>
     public async Task<IReadOnlyList<Guid>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease)
     {
-        var result = await Db.ScriptEvaluateAsync(ClaimScript.Script, new
+        var promoteUntil = (now + NearHorizon).ToUnixTimeMilliseconds();
+        var claimed = new List<Guid>();
+        var named = Volatile.Read(ref _laterHead).Where(start => start <= promoteUntil).ToArray();
+        var budget = (long)PromoteBatch;
+        for (var call = 1; ; call++)
         {
-            due = DueKey,
-            inflight = InFlightKey,
-            later = LaterKey,
-            promoting = PromotingKey,
-            now = now.ToUnixTimeMilliseconds(),
-            max,
-            leaseUntil = (now + lease).ToUnixTimeMilliseconds(),
-            promoteUntil = (now + NearHorizon).ToUnixTimeMilliseconds(),
-            promoteMax = PromoteBatch,
-            bucketPrefix = LaterBuckets.KeyPrefix,
-        });
-        return ((RedisValue[])result!).Select(FromMember).ToList();
+            var scriptKeys = new RedisKey[4 + named.Length];
+            (scriptKeys[0], scriptKeys[1], scriptKeys[2], scriptKeys[3]) = (keys.Due, keys.InFlight, keys.Later, keys.Promoting);
+            var args = new RedisValue[6 + named.Length];
+            (args[0], args[1], args[2], args[3], args[4], args[5]) = (now.ToUnixTimeMilliseconds(), max - claimed.Count,
+                (now + lease).ToUnixTimeMilliseconds(), promoteUntil, budget, ClaimScript.IndexHead);
+            for (var i = 0; i < named.Length; i++)
+            {
+                scriptKeys[4 + i] = keys.LaterBucket(named[i]);
+                args[6 + i] = named[i];
+            }
+            var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(ClaimScript.Lua, scriptKeys, args))!;
+            claimed.AddRange(((RedisValue[])answer[0]!).Select(FromMember));
+            var head = Array.ConvertAll((RedisValue[])answer[1]!, start => (long)start);
+            Volatile.Write(ref _laterHead, head);
+            budget = (long)answer[2];
+            var unnamed = head.Where(start => start <= promoteUntil && !named.Contains(start)).ToArray();
+            if (call == 2 || budget <= 0 || unnamed.Length == 0) return claimed;
+            named = unnamed;
+        }
     }
 
     /// <summary>The delivery is finished (or handed back to Postgres' care): forget it.</summary>
-    public Task AckAsync(Guid deliveryId) => Db.SortedSetRemoveAsync(InFlightKey, Member(deliveryId));
+    public Task AckAsync(Guid deliveryId) => Db.SortedSetRemoveAsync(keys.InFlight, Member(deliveryId));
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
     /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/> would pick.</summary>
@@ -162,11 +162,11 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var writes = new List<Task> { transaction.SortedSetRemoveAsync(InFlightKey, Member(deliveryId)) };
+        var writes = new List<Task> { transaction.SortedSetRemoveAsync(keys.InFlight, Member(deliveryId)) };
         if (at <= NearUntil())
-            writes.Add(transaction.SortedSetAddAsync(DueKey, Member(deliveryId), at, SortedSetWhen.LessThan));
+            writes.Add(transaction.SortedSetAddAsync(keys.Due, Member(deliveryId), at, SortedSetWhen.LessThan));
         else
-            writes.AddRange(LaterBuckets.Append(transaction, [(deliveryId, at)]));
+            writes.AddRange(LaterBuckets.Append(transaction, keys, [(deliveryId, at)]));
         writes.Add(transaction.ExecuteAsync());
         await Task.WhenAll(writes);
     }
@@ -174,7 +174,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// <summary>Returns expired leases (their worker died or stalled) to the due set, due now.</summary>
     public async Task<int> ReapExpiredLeasesAsync(DateTimeOffset now, int max = 1000) =>
         (int)await Db.ScriptEvaluateAsync(ReapScript,
-            new { inflight = InFlightKey, due = DueKey, now = now.ToUnixTimeMilliseconds(), max });
+            new { inflight = keys.InFlight, due = keys.Due, now = now.ToUnixTimeMilliseconds(), max });
 
     /// <summary>Adds deliveries Postgres says are live to the due set unless Redis already has them due or in flight,
     /// so a sweep never doubles a delivery that is being sent. Meant for deliveries due within
@@ -182,7 +182,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     public async Task<int> RestoreAsync(IReadOnlyList<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return 0;
-        // Scripts take KEYS/ARGV lists; pass ids and scores as parallel argument arrays through a plain EVAL.
+        // Ids and scores as parallel argument arrays.
         var args = new List<RedisValue>(deliveries.Count * 2);
         args.AddRange(deliveries.Select(d => Member(d.DeliveryId)));
         args.AddRange(deliveries.Select(d => (RedisValue)d.DueAt.ToUnixTimeMilliseconds()));
@@ -195,8 +195,8 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
               end
             end
             return added
-            """, [DueKey, InFlightKey], args.ToArray());
-        if (added > 0) await Db.PublishAsync(WakeChannel, deliveries.Min(d => d.DueAt).ToUnixTimeMilliseconds());
+            """, [keys.Due, keys.InFlight], args.ToArray());
+        if (added > 0) await Db.PublishAsync(keys.Wake, deliveries.Min(d => d.DueAt).ToUnixTimeMilliseconds());
         return added;
     }
 
@@ -207,8 +207,8 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// </summary>
     public async Task<DateTimeOffset?> NextDueAtAsync()
     {
-        var due = Db.SortedSetRangeByRankWithScoresAsync(DueKey, 0, 0);
-        var later = Db.SortedSetRangeByRankWithScoresAsync(LaterKey, 0, 0);
+        var due = Db.SortedSetRangeByRankWithScoresAsync(keys.Due, 0, 0);
+        var later = Db.SortedSetRangeByRankWithScoresAsync(keys.Later, 0, 0);
         DateTimeOffset? next = (await due) is [var first] ? DateTimeOffset.FromUnixTimeMilliseconds((long)first.Score) : null;
         if ((await later) is [var bucket])
         {
@@ -218,7 +218,17 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
         return next;
     }
 
-    public Task<long> DueCountAsync() => Db.SortedSetLengthAsync(DueKey);
+    /// <summary>The due set for the queue gauges: how many deliveries are due at <paramref name="now"/>, when the
+    /// oldest of them came due, and how many wait in the due set for a later time.</summary>
+    public async Task<(long DueNow, DateTimeOffset? OldestDueAt, long DueLater)> SampleDueAsync(DateTimeOffset now)
+    {
+        var dueNow = Db.SortedSetLengthAsync(keys.Due, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
+        var all = Db.SortedSetLengthAsync(keys.Due);
+        var oldest = Db.SortedSetRangeByRankWithScoresAsync(keys.Due, 0, 0);
+        var count = await dueNow;
+        return (count, (await oldest) is [var first] ? DateTimeOffset.FromUnixTimeMilliseconds((long)first.Score) : null,
+            await all - count);
+    }
 
     /// <summary>
     /// How many deliveries wait in later buckets (due beyond <see cref="NearHorizon"/>, mostly retries), for the queue
@@ -227,11 +237,11 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
     /// </summary>
     public async Task<long> LaterCountAsync()
     {
-        var starts = await Db.SortedSetRangeByRankAsync(LaterKey);
+        var starts = await Db.SortedSetRangeByRankAsync(keys.Later);
         if (starts.Length == 0) return 0;
         var batch = Db.CreateBatch();
-        var lengths = starts.Select(start => batch.StringLengthAsync(LaterBuckets.Key((long)start))).ToArray();
-        var promoted = batch.HashGetAsync(PromotingKey, starts);
+        var lengths = starts.Select(start => batch.StringLengthAsync(keys.LaterBucket((long)start))).ToArray();
+        var promoted = batch.HashGetAsync(keys.Promoting, starts);
         batch.Execute();
         var offsets = await promoted;
         long entries = 0;
@@ -239,14 +249,6 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, ILogger<Delivery
             entries += Math.Max(0, await lengths[i] - (offsets[i].IsNull ? 0 : (long)offsets[i])) / LaterBuckets.EntryBytes;
         return entries;
     }
-
-    public Task<long> InFlightCountAsync() => Db.SortedSetLengthAsync(InFlightKey);
-
-    /// <summary>Whether the delivery is due or in flight; used by tests. Later buckets are not searched: a delivery
-    /// due beyond <see cref="NearHorizon"/> shows here once promoted.</summary>
-    public async Task<bool> ContainsAsync(Guid deliveryId) =>
-        await Db.SortedSetScoreAsync(DueKey, Member(deliveryId)) is not null
-        || await Db.SortedSetScoreAsync(InFlightKey, Member(deliveryId)) is not null;
 
     internal static RedisValue Member(Guid id) => id.ToByteArray();
 

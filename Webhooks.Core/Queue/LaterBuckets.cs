@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using StackExchange.Redis;
 
 namespace Webhooks.Core.Queue;
@@ -13,7 +12,6 @@ namespace Webhooks.Core.Queue;
 internal static class LaterBuckets
 {
     public const int EntryBytes = 24;
-    public const string KeyPrefix = "webhooks:later:";
 
     /// <summary>Narrow enough that a bucket's promotion is a small step ahead of its deliveries, wide enough that the
     /// ~100 bytes a bucket key costs are shared by many entries.</summary>
@@ -21,13 +19,11 @@ internal static class LaterBuckets
 
     public static long StartOf(long dueAtMs) => dueAtMs - dueAtMs % (long)Width.TotalMilliseconds;
 
-    public static RedisKey Key(long start) => KeyPrefix + start.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>
     /// Queues on <paramref name="transaction"/> one APPEND per bucket and the index entries of those buckets: in one
     /// transaction, so a bucket never exists without its index entry (which is all the claim script looks at).
     /// </summary>
-    public static List<Task> Append(ITransaction transaction, IEnumerable<(Guid DeliveryId, long DueAtMs)> deliveries)
+    public static List<Task> Append(ITransaction transaction, QueueKeys keys, IEnumerable<(Guid DeliveryId, long DueAtMs)> deliveries)
     {
         var writes = new List<Task>();
         var starts = new List<SortedSetEntry>();
@@ -41,10 +37,10 @@ internal static class LaterBuckets
                 entries[i].DeliveryId.TryWriteBytes(entry);
                 BinaryPrimitives.WriteInt64LittleEndian(entry[16..], entries[i].DueAtMs);
             }
-            writes.Add(transaction.StringAppendAsync(Key(bucket.Key), bytes));
+            writes.Add(transaction.StringAppendAsync(keys.LaterBucket(bucket.Key), bytes));
             starts.Add(new SortedSetEntry(bucket.Key, bucket.Key));
         }
-        writes.Add(transaction.SortedSetAddAsync(DeliveryQueue.LaterKey, starts.ToArray()));
+        writes.Add(transaction.SortedSetAddAsync(keys.Later, starts.ToArray()));
         return writes;
     }
 }

@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
-using Webhooks.Core.Alerts;
+using Webhooks.Core.Telemetry;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Dispatcher.Sending;
 
 namespace Webhooks.Dispatcher.Telemetry;
 
 /// <summary>Every instrument of the Dispatcher's Meter, registered once. Queue gauges read the last sample taken by
-/// <see cref="Scheduling.QueueSampler"/> (collection callbacks must not call Redis).</summary>
+/// <see cref="Upkeep.QueueSampler"/> (collection callbacks must not call Redis).</summary>
 internal sealed class DispatcherMetrics
 {
     private readonly Histogram<double> _duration;
@@ -43,15 +44,15 @@ internal sealed class DispatcherMetrics
 
     public void AttemptFinished(SendResult result, string eventType)
     {
-        var outcome = new KeyValuePair<string, object?>("outcome", result.OutcomeTag);
+        var outcome = new KeyValuePair<string, object?>(MetricTags.Outcome, result.OutcomeTag);
         _attempts.Add(1, outcome);
         _failureRate.Add(result.Succeeded);
-        _duration.Record(result.DurationMs, outcome, new KeyValuePair<string, object?>("event_type", eventType));
+        _duration.Record(result.DurationMs, outcome, new KeyValuePair<string, object?>(MetricTags.EventType, eventType));
     }
 
     public void WebhookHealthChanged(FailureOutcome outcome)
     {
-        foreach (var threshold in outcome.ThresholdsCrossed) _alerts.Add(1, new KeyValuePair<string, object?>("threshold", threshold));
+        foreach (var threshold in outcome.ThresholdsCrossed) _alerts.Add(1, new KeyValuePair<string, object?>(MetricTags.Threshold, threshold));
         if (outcome.Disabled) _disabled.Add(1);
     }
 

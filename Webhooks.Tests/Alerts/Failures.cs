@@ -1,14 +1,25 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Webhooks.Core.Alerts;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Options;
+using Webhooks.Dispatcher;
+using Webhooks.Dispatcher.Alerts;
+using Webhooks.Dispatcher.Telemetry;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Alerts;
 
-/// <summary>Calls the tracker the way the delivery pipeline does: in a transaction of its own, committed after.</summary>
+/// <summary>Calls the Dispatcher's <see cref="WebhookHealth"/> the way recording does: in a transaction of its own,
+/// committed after.</summary>
 internal static class Failures
 {
+    /// <summary>The Dispatcher's webhook health, with the stack's settings and clock (the stack may run no Dispatcher).</summary>
+    public static WebhookHealth Health(TestStack stack) => new(stack.ApiServices.GetRequiredService<TimeProvider>(),
+        stack.ApiServices.GetRequiredService<IOptions<AlertsOptions>>(),
+        new DispatcherMetrics(new DispatcherTelemetry(new TestMeterFactory()), TimeProvider.System), NullLogger<WebhookHealth>.Instance);
+
     // A name that never resolves: should anything try to send to these webhooks, it fails fast and goes nowhere.
     public const string Url = "https://hooks.example.invalid/orders";
 
@@ -16,10 +27,9 @@ internal static class Failures
         Guid? deliveryId = null)
     {
         var ct = TestContext.Current.CancellationToken;
-        var tracker = stack.ApiServices.GetRequiredService<WebhookFailureTracker>();
         await using var db = stack.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var outcome = await tracker.RecordFailureAsync(db, webhookId, deliveryId ?? Guid.CreateVersion7(), statusCode, error, ct);
+        var outcome = await Health(stack).RecordFailureAsync(db, webhookId, deliveryId ?? Guid.CreateVersion7(), statusCode, error, ct);
         await tx.CommitAsync(ct);
         return outcome;
     }
@@ -27,10 +37,9 @@ internal static class Failures
     public static async Task RecordSuccessAsync(TestStack stack, Guid webhookId)
     {
         var ct = TestContext.Current.CancellationToken;
-        var tracker = stack.ApiServices.GetRequiredService<WebhookFailureTracker>();
         await using var db = stack.CreateDbContext();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await tracker.RecordSuccessAsync(db, webhookId, ct);
+        await Health(stack).RecordSuccessesAsync(db, [webhookId], ct);
         await tx.CommitAsync(ct);
     }
 

@@ -1,11 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Webhooks.Core.Alerts;
+using Webhooks.Dispatcher.Alerts;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Options;
 using Webhooks.Dispatcher;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
+using Webhooks.Dispatcher.Recording;
+using Webhooks.Dispatcher.Retrying;
 using Webhooks.Dispatcher.Sending;
 using Webhooks.Dispatcher.Telemetry;
 using Webhooks.Tests.Infrastructure;
@@ -17,10 +20,7 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    internal static AttemptRecorder Recorder() => new(new WebhookHealthRecorder(
-        new WebhookFailureTracker(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new AlertsOptions { Thresholds = [3, 5, 10] }),
-            NullLogger<WebhookFailureTracker>.Instance),
-        new DispatcherMetrics(new DispatcherTelemetry(new TestMeterFactory()), TimeProvider.System)), TimeProvider.System);
+    internal static AttemptBatch Batch(TestStack stack) => new(Alerts.Failures.Health(stack), TimeProvider.System);
 
     internal static DeliveryWork Work(Guid deliveryId, SeededTenant tenant, SeededWebhook webhook, Guid eventId) =>
         new(deliveryId, tenant.TenantId, webhook.WebhookId, DeliveryStatus.Pending, 0, null, eventId, "sale.created", "{}",
@@ -39,14 +39,14 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var healthy = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/healthy", ["sale.created"]);
-        var failing = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/failing", ["sale.created"]);
-        var ok = await Publish.EventAsync(stack, tenant, healthy, schedule: false);
-        var late = await Publish.EventAsync(stack, tenant, healthy, schedule: false);
-        var failed1 = await Publish.EventAsync(stack, tenant, failing, schedule: false);
-        var failed2 = await Publish.EventAsync(stack, tenant, failing, schedule: false);
+        var failing = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/failing", ["sale.updated"]);
+        var ok = await Publish.EventAsync(stack, tenant, healthy);
+        var late = await Publish.EventAsync(stack, tenant, healthy);
+        var failed1 = await Publish.EventAsync(stack, tenant, failing, "sale.updated");
+        var failed2 = await Publish.EventAsync(stack, tenant, failing, "sale.updated");
 
         await using var db = stack.CreateDbContext();
-        var records = await Recorder().RecordAsync(db,
+        var records = await Batch(stack).RecordAsync(db,
         [
             new AttemptToRecord(Work(ok.DeliveryId, tenant, healthy, ok.EventId), 1, Result(200), Success),
             // Attempt 2 of a delivery that has had none: a late worker's write, refused by the fence.
@@ -86,15 +86,15 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var recovered = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/recovered", ["sale.created"]);
-        var overtaken = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/overtaken", ["sale.created"]);
-        var first = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
-        var second = await Publish.EventAsync(stack, tenant, recovered, schedule: false);
-        var stale = await Publish.EventAsync(stack, tenant, overtaken, schedule: false);
+        var overtaken = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/overtaken", ["sale.updated"]);
+        var first = await Publish.EventAsync(stack, tenant, recovered);
+        var second = await Publish.EventAsync(stack, tenant, recovered);
+        var stale = await Publish.EventAsync(stack, tenant, overtaken, "sale.updated");
         await using var db = stack.CreateDbContext();
         await db.Webhooks.Where(w => w.Id == recovered.WebhookId || w.Id == overtaken.WebhookId)
             .ExecuteUpdateAsync(s => s.SetProperty(w => w.ConsecutiveFailures, 4), Ct);
 
-        var records = await Recorder().RecordAsync(db,
+        var records = await Batch(stack).RecordAsync(db,
         [
             new AttemptToRecord(Work(first.DeliveryId, tenant, recovered, first.EventId), 1, Result(200), Success),
             new AttemptToRecord(Work(second.DeliveryId, tenant, recovered, second.EventId), 1, Result(200), Success),
@@ -128,9 +128,9 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/hook", ["sale.created"]);
         var events = new List<PublishedEvent>();
-        for (var i = 0; i < 3; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
-        var writer = new AttemptWriter(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Recorder(),
-            new DatabaseBackoff(TimeProvider.System), NullLogger<AttemptWriter>.Instance);
+        for (var i = 0; i < 3; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook));
+        var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
+            NullLogger<AttemptRecorder>.Instance);
 
         // Queued before the writer runs, so all three go into its first batch. jsonb cannot hold \u0000: Postgres
         // refuses the middle attempt's response headers, and with them the whole statement.
@@ -161,9 +161,9 @@ public sealed class AttemptBatchTests(InfrastructureFixture infrastructure)
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/hook", ["sale.created"]);
         var events = new List<PublishedEvent>();
-        for (var i = 0; i < 20; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook, schedule: false));
-        var writer = new AttemptWriter(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Recorder(),
-            new DatabaseBackoff(TimeProvider.System), NullLogger<AttemptWriter>.Instance);
+        for (var i = 0; i < 20; i++) events.Add(await Publish.EventAsync(stack, tenant, webhook));
+        var writer = new AttemptRecorder(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), Batch(stack),
+            NullLogger<AttemptRecorder>.Instance);
         await writer.StartAsync(Ct);
 
         var recorded = events.Select(e => writer.RecordAsync(

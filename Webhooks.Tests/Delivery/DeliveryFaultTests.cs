@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using StackExchange.Redis;
+using Microsoft.Extensions.Time.Testing;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Signing;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;
@@ -55,7 +55,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         for (var i = 0; i < 10; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook)).DeliveryIds);
         Assert.Equal(10, await Publish.ScheduledCountAsync(stack, deliveryIds));
 
-        await FlushRedisAsync(stack);
+        await stack.ClearScheduleAsync();
         Assert.Equal(0, await Publish.ScheduledCountAsync(stack, deliveryIds));
         stack.StartDispatcher();
 
@@ -76,7 +76,8 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             context.Response.StatusCode = attempt == 1 ? 500 : 200;
             return Task.CompletedTask;
         };
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([1500]), TestOutputLogger.Services());
+        // Retries 3 s out: long enough that the probe below sees all twenty waiting at once on a busy machine.
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([3000]), TestOutputLogger.Services());
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
         var deliveryIds = new List<Guid>();
@@ -87,7 +88,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             return await db.Deliveries.CountAsync(d => d.Status == DeliveryStatus.Retrying, Ct) == 20;
         }, "every delivery to wait for its retry");
 
-        await FlushRedisAsync(stack);
+        await stack.ClearScheduleAsync();
 
         var deliveries = await Publish.AllFinalAsync(stack, deliveryIds);
         Assert.All(deliveries, d =>
@@ -101,13 +102,16 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
     public async Task Deliveries_committed_but_never_scheduled_are_still_delivered()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(),
+            withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
 
-        // As if the Api crashed between its commit and ScheduleAsync.
+        // As if the Api crashed between its commit and its schedule: committed, then gone from Redis.
         var deliveryIds = new List<Guid>();
-        for (var i = 0; i < 5; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook, schedule: false)).DeliveryIds);
+        for (var i = 0; i < 5; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook)).DeliveryIds);
+        await stack.ClearScheduleAsync();
+        stack.StartDispatcher();
 
         var deliveries = await Publish.AllFinalAsync(stack, deliveryIds);
         Assert.All(deliveries, d => Assert.Equal(DeliveryStatus.Success, d.Status));
@@ -170,45 +174,46 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             Publish.FastSettings(("Webhooks:Delivery:RequestTimeout", "00:00:20")), TestOutputLogger.Services());
         var tenant = await Seed.TenantAsync(stack);
         var hanging = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/hanging"), ["sale.created"]);
-        var healthy = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/healthy"), ["sale.created"]);
+        var healthy = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/healthy"), ["sale.updated"]);
         for (var i = 0; i < 20; i++) await Publish.EventAsync(stack, tenant, hanging);
         await Eventually.True(() => Task.FromResult(receiver.ReceivedAt("/hooks/hanging").Count == 20), "twenty hanging sends");
 
         var published = new List<PublishedEvent>();
-        for (var i = 0; i < 20; i++) published.Add(await Publish.EventAsync(stack, tenant, healthy));
+        for (var i = 0; i < 20; i++) published.Add(await Publish.EventAsync(stack, tenant, healthy, "sale.updated"));
 
         var deliveries = await Publish.AllFinalAsync(stack, published.Select(p => p.DeliveryId).ToList());
         Assert.All(deliveries, d => Assert.Equal(DeliveryStatus.Success, d.Status));
         var latencies = published.Select(p => receiver.ReceivedAt("/hooks/healthy")
-            .Single(r => r.Headers[WebhookHeaders.StandardId] == p.DeliveryId.ToString()).ReceivedAt - p.ScheduledAt).ToList();
+            .Single(r => r.Headers[WebhookHeaders.StandardId] == p.DeliveryId.ToString()).ReceivedAt - p.PublishedAt).ToList();
         TestContext.Current.TestOutputHelper?.WriteLine($"healthy endpoint, slowest delivery: {latencies.Max().TotalMilliseconds:0} ms");
-        Assert.All(latencies, l => Assert.True(l < TimeSpan.FromSeconds(2), $"took {l}"));
+        // A generous deadline, not a speed test (./bench.sh measures speed): had the hanging sends held up the healthy
+        // ones, these would have waited out the hanging sends' 20 s timeout.
+        Assert.All(latencies, l => Assert.True(l < TimeSpan.FromSeconds(10), $"took {l}"));
         release.SetResult();
     }
 
     [Fact]
-    public async Task Latency_from_publish_to_receipt_is_a_few_milliseconds()
+    public async Task A_publish_wakes_a_sleeping_dispatcher()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        // The clock never moves: the Dispatcher's sleep between claims (on this clock) can only end by a wake, which
+        // is what takes a delivery from publish to receipt in milliseconds (./bench.sh measures how many).
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), services =>
+        {
+            TestOutputLogger.Services()(services);
+            services.AddSingleton<TimeProvider>(clock);
+        });
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
-        await Publish.FinalAsync(stack, (await Publish.EventAsync(stack, tenant, webhook)).DeliveryId); // warm-up
 
-        var latencies = new List<double>();
-        for (var i = 0; i < 30; i++)
+        for (var i = 0; i < 3; i++)
         {
             var published = await Publish.EventAsync(stack, tenant, webhook);
-            var request = await Eventually.Get(() => Task.FromResult(receiver.Received.FirstOrDefault(
-                    r => r.Headers[WebhookHeaders.StandardId] == published.DeliveryId.ToString())), r => r is not null, "the delivery");
-            latencies.Add((request!.ReceivedAt - published.ScheduledAt).TotalMilliseconds);
+            var delivery = await Publish.FinalAsync(stack, published.DeliveryId);
+            Assert.Equal(DeliveryStatus.Success, delivery.Status);
         }
-
-        latencies.Sort();
-        var p50 = latencies[latencies.Count / 2];
-        TestContext.Current.TestOutputHelper?.WriteLine(
-            $"schedule → receipt over {latencies.Count} deliveries: p50 {p50:0.0} ms, p90 {latencies[latencies.Count * 9 / 10]:0.0} ms, max {latencies[^1]:0.0} ms");
-        Assert.True(p50 < 250, $"p50 {p50} ms");
+        Assert.Equal(3, receiver.ReceivedAt("/hooks/a").Count);
     }
 
     [Fact]
@@ -237,18 +242,18 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(
             ("Webhooks:Delivery:RequestTimeout", "00:00:01"),
             ("Webhooks:Delivery:LeaseMargin", "00:00:00.500"),
-            ("Webhooks:Reconciler:Interval", "01:00:00")), TestOutputLogger.Services());
+            ("Webhooks:Reconciler:Interval", "01:00:00")), TestOutputLogger.Services(), withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
         var deliveryIds = new List<Guid>();
-        for (var i = 0; i < 5; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook, schedule: false)).DeliveryIds);
+        for (var i = 0; i < 5; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook)).DeliveryIds);
 
         await SetDatabaseOnlineAsync(stack, false);
         try
         {
-            await Publish.Queue(stack).ScheduleAsync(deliveryIds.Select(id => (id, DateTimeOffset.UtcNow)).ToList());
+            stack.StartDispatcher();
             // Claimed, unreadable, left in flight (reaped back to due when the lease ends): never lost, never sent.
-            var backoff = stack.DispatcherServices.GetRequiredService<DatabaseBackoff>();
+            var backoff = stack.DispatcherServices.GetRequiredService<ClaimBackoff>();
             await Eventually.True(() => Task.FromResult(backoff.Remaining > TimeSpan.Zero), "the Dispatcher to notice the outage and back off");
             Assert.Equal(5, await Publish.ScheduledCountAsync(stack, deliveryIds));
             Assert.Empty(receiver.Received);
@@ -273,12 +278,6 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             + (online ? "" : $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{stack.DatabaseName}';");
         await command.ExecuteNonQueryAsync(Ct);
         // The test's own pooled connections were killed too: drop them rather than fail the next probe with 57P01.
-        if (online) Npgsql.NpgsqlConnection.ClearAllPools();
-    }
-
-    private async Task FlushRedisAsync(TestStack stack)
-    {
-        await using var admin = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionStringFor(stack.RedisDatabase) + ",allowAdmin=true");
-        await admin.GetServers()[0].FlushDatabaseAsync(stack.RedisDatabase);
+        if (online) stack.DataSource.Clear();
     }
 }

@@ -187,15 +187,20 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
     public async Task Deliveries_of_a_disabled_or_deleted_webhook_end_without_an_attempt()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(),
+            withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
-        var disabled = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/disabled"), ["sale.created"], active: false);
+        var disabled = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/disabled"), ["sale.created"]);
         var deleted = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/deleted"), ["sale.created"]);
-        await using (var db = stack.CreateDbContext())
-            await db.Webhooks.Where(w => w.Id == deleted.WebhookId).ExecuteUpdateAsync(s => s.SetProperty(w => w.DeletedAt, DateTimeOffset.UtcNow), Ct);
 
         // Published while the webhooks were live; disabled or deleted before the Dispatcher got to them.
         var published = await Publish.EventAsync(stack, tenant, [disabled, deleted]);
+        await using (var db = stack.CreateDbContext())
+        {
+            await db.Webhooks.Where(w => w.Id == disabled.WebhookId).ExecuteUpdateAsync(s => s.SetProperty(w => w.Active, false), Ct);
+            await db.Webhooks.Where(w => w.Id == deleted.WebhookId).ExecuteUpdateAsync(s => s.SetProperty(w => w.DeletedAt, DateTimeOffset.UtcNow), Ct);
+        }
+        stack.StartDispatcher();
 
         var deliveries = await Publish.AllFinalAsync(stack, published.DeliveryIds);
         Assert.Equal(["webhook disabled", "webhook deleted"], published.DeliveryIds.Select(id => deliveries.Single(d => d.Id == id).LastError));

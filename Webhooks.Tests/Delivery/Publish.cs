@@ -1,5 +1,8 @@
+using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Api.Features.Events;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
 using Webhooks.Tests.Infrastructure;
@@ -7,38 +10,35 @@ using Webhooks.Tests.Infrastructure;
 namespace Webhooks.Tests.Delivery;
 
 /// <summary>
-/// Does what the Api's publish does (the contract between it and the Dispatcher): inserts the event and one pending
-/// delivery per webhook, due now, commits, then schedules them in Redis (which also wakes the Dispatcher).
+/// Publishing for tests about what comes after it: events go through the Api's own publish path (EventPublisher, the
+/// group-committed insert of NewDeliveries, then the schedule in Redis, which also wakes the Dispatcher), exactly as
+/// <c>POST /v1/events</c> sends them, without HTTP in between.
 /// </summary>
 internal static class Publish
 {
     public const string DefaultData = """{"saleId":"S-1001","total":42.5,"currency":"EUR","lines":[{"sku":"ABC","qty":2}],"note":"café ☕"}""";
 
+    /// <summary>Publishes one event and checks that it made one delivery for each of <paramref name="webhooks"/>, and
+    /// no other (the tenant's live webhooks subscribed to <paramref name="type"/>).</summary>
+    /// <param name="traceParent">The trace the publish runs in, as a request's would.</param>
+    /// <returns>The delivery ids in the order of <paramref name="webhooks"/>.</returns>
     public static async Task<PublishedEvent> EventAsync(TestStack stack, SeededTenant tenant, IReadOnlyList<SeededWebhook> webhooks,
-        string type = "sale.created", string data = DefaultData, bool schedule = true, string? traceParent = null)
+        string type = "sale.created", string data = DefaultData, string? traceParent = null)
     {
-        await using var db = stack.CreateDbContext();
-        var now = DateTimeOffset.UtcNow;
-        var @event = new Event
-        {
-            Id = Guid.CreateVersion7(now), TenantId = tenant.TenantId, Type = type, Payload = data, CreatedAt = now, TraceParent = traceParent,
-        };
-        db.Events.Add(@event);
-        var deliveries = webhooks.Select(w => new Core.Data.Entities.Delivery
-        {
-            Id = Guid.CreateVersion7(now), TenantId = tenant.TenantId, EventId = @event.Id, WebhookId = w.WebhookId,
-            Status = DeliveryStatus.Pending, AttemptCount = 0, NextAttemptAt = now, CreatedAt = now,
-        }).ToList();
-        db.Deliveries.AddRange(deliveries);
-        await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-        var scheduledAt = DateTimeOffset.UtcNow;
-        if (schedule) await Queue(stack).ScheduleAsync(deliveries.Select(d => (d.Id, now)).ToList());
-        return new PublishedEvent(@event.Id, deliveries.Select(d => d.Id).ToList(), now, scheduledAt);
+        using var trace = traceParent is null ? null : new Activity("publish").SetParentId(traceParent).Start();
+        var publisher = stack.ApiServices.GetRequiredService<EventPublisher>();
+        var publishedAt = DateTimeOffset.UtcNow;
+        using var json = JsonDocument.Parse(data);
+        var published = (await publisher.PublishAsync(tenant.TenantId, [new EventToPublish(type, json.RootElement, null)],
+            TestContext.Current.CancellationToken))[0];
+        var byWebhook = published.Deliveries.ToDictionary(d => d.WebhookId, d => d.Id);
+        Assert.Equal(webhooks.Select(w => w.WebhookId).Order(), byWebhook.Keys.Order());
+        return new PublishedEvent(published.Id, webhooks.Select(w => byWebhook[w.WebhookId]).ToList(), publishedAt);
     }
 
-    public static Task<PublishedEvent> EventAsync(TestStack stack, SeededTenant tenant, SeededWebhook webhook, bool schedule = true,
+    public static Task<PublishedEvent> EventAsync(TestStack stack, SeededTenant tenant, SeededWebhook webhook, string type = "sale.created",
         string? traceParent = null) =>
-        EventAsync(stack, tenant, [webhook], schedule: schedule, traceParent: traceParent);
+        EventAsync(stack, tenant, [webhook], type, traceParent: traceParent);
 
     /// <summary>Waits until every delivery is final and returns them.</summary>
     public static async Task<List<Core.Data.Entities.Delivery>> AllFinalAsync(TestStack stack, IReadOnlyCollection<Guid> deliveryIds, TimeSpan? timeout = null)
@@ -50,8 +50,6 @@ internal static class Publish
         }, ds => ds.Count == deliveryIds.Count && ds.All(d => d.Status is DeliveryStatus.Success or DeliveryStatus.Failed),
             $"{deliveryIds.Count} deliveries to end", timeout);
     }
-
-    public static DeliveryQueue Queue(TestStack stack) => stack.ApiServices.GetRequiredService<DeliveryQueue>();
 
     public static async Task<Core.Data.Entities.Delivery> DeliveryAsync(TestStack stack, Guid deliveryId)
     {
@@ -66,24 +64,23 @@ internal static class Publish
             .ToListAsync(TestContext.Current.CancellationToken);
     }
 
-    /// <summary>
-    /// Empties the stack's schedule, both tiers (TestStack also flushes its Redis database at start; this keeps tests
-    /// explicit). The database holds nothing else.
-    /// </summary>
-    public static Task ClearScheduleAsync(TestStack stack) => stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
-
     /// <summary>How many of the deliveries the schedule holds (due or in flight), read at one instant: ids move between the sets.</summary>
     public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<Guid> deliveryIds)
     {
+        var keys = stack.Queue.Keys;
         var read = stack.Redis.CreateTransaction();
-        var scores = deliveryIds.Select(id => (Due: read.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)),
-            InFlight: read.SortedSetScoreAsync(DeliveryQueue.InFlightKey, DeliveryQueue.Member(id)))).ToList();
+        var scores = deliveryIds.Select(id => (Due: read.SortedSetScoreAsync(keys.Due, DeliveryQueue.Member(id)),
+            InFlight: read.SortedSetScoreAsync(keys.InFlight, DeliveryQueue.Member(id)))).ToList();
         await read.ExecuteAsync();
         var count = 0;
         foreach (var (due, inFlight) in scores)
             if (await due is not null || await inFlight is not null) count++;
         return count;
     }
+
+    /// <summary>Whether the schedule holds the delivery, due or in flight (later buckets are not searched: a delivery due
+    /// beyond the near horizon shows here once promoted).</summary>
+    public static async Task<bool> IsScheduledAsync(TestStack stack, Guid deliveryId) => await ScheduledCountAsync(stack, [deliveryId]) == 1;
 
     /// <summary>Waits until the schedule has forgotten the deliveries (the ack follows the final write by a moment).</summary>
     public static Task AckedAsync(TestStack stack, IEnumerable<Guid> deliveryIds) =>
@@ -114,8 +111,8 @@ internal static class Publish
     }
 }
 
-/// <param name="ScheduledAt">When the publish had committed and was about to schedule: where "publish → receive" latency starts.</param>
-internal sealed record PublishedEvent(Guid EventId, IReadOnlyList<Guid> DeliveryIds, DateTimeOffset PublishedAt, DateTimeOffset ScheduledAt)
+/// <param name="PublishedAt">When the publish was handed to the Api's publisher: where "publish → receive" time starts.</param>
+internal sealed record PublishedEvent(Guid EventId, IReadOnlyList<Guid> DeliveryIds, DateTimeOffset PublishedAt)
 {
     public Guid DeliveryId => DeliveryIds.Single();
 }

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Time.Testing;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
-using Webhooks.Dispatcher.Scheduling;
+using Webhooks.Dispatcher.Retrying;
+using Webhooks.Dispatcher.Upkeep;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;
@@ -19,7 +20,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
         await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
-        var published = await Publish.EventAsync(stack, tenant, webhook, schedule: false);
+        var published = await Publish.EventAsync(stack, tenant, webhook);
         var now = DateTimeOffset.UtcNow;
         // Few distinct due times, so pages break inside runs of equal times and the (time, id) keyset must hold; all
         // within the sweep's horizon (later ones are left to the later buckets: see the next test).
@@ -32,24 +33,23 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
             db.Deliveries.AddRange(final);
             await db.SaveChangesAsync(ct);
         }
-        var queue = Publish.Queue(stack);
-        await Publish.ClearScheduleAsync(stack);
+        var queue = stack.Queue;
+        await stack.ClearScheduleAsync();
         await queue.ScheduleAsync(live[0].Id, now); // already scheduled: left alone
         var reconciler = Reconciler(stack, queue, TimeProvider.System);
 
         var first = await reconciler.ReconcileAsync(ct);
         var second = await reconciler.ReconcileAsync(ct);
 
-        // The publish helper's own delivery is live too (due now, never scheduled).
+        // The published delivery is live too (due now, and gone from the cleared schedule).
         Assert.Equal((live.Count + 1, live.Count), first);
         Assert.Equal((live.Count + 1, 0), second);
-        Assert.Equal(live.Count + 1, await queue.DueCountAsync());
-        Assert.True(await queue.ContainsAsync(published.DeliveryId));
+        Assert.Equal(live.Count + 1, await stack.Redis.SortedSetLengthAsync(queue.Keys.Due));
+        Assert.True(await Publish.IsScheduledAsync(stack, published.DeliveryId));
         // Restored at Postgres' due time; the one Redis already had keeps its score.
-        Assert.Equal(dueTimes[1].ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(live[1].Id)));
-        Assert.Equal(now.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(live[0].Id)));
-        Assert.False(await queue.ContainsAsync(final[0].Id));
-        await Publish.ClearScheduleAsync(stack); // a later stack on this Redis database would otherwise chase these ids
+        Assert.Equal(dueTimes[1].ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(live[1].Id)));
+        Assert.Equal(now.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(live[0].Id)));
+        Assert.False(await Publish.IsScheduledAsync(stack, final[0].Id));
 
         Core.Data.Entities.Delivery Delivery(DeliveryStatus status, DateTimeOffset? nextAttemptAt) =>
             NewDelivery(tenant, published, webhook, status, nextAttemptAt, now);
@@ -73,26 +73,25 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
             await db.SaveChangesAsync(ct);
         }
         var clock = new FakeTimeProvider(now);
-        var queue = new DeliveryQueue(stack.RedisMultiplexer, time: clock);
+        var queue = new DeliveryQueue(stack.RedisMultiplexer, stack.Queue.Keys, clock);
         await queue.ScheduleAsync([(soon.Id, soon.NextAttemptAt!.Value), (later.Id, later.NextAttemptAt!.Value)]);
         var reconciler = Reconciler(stack, queue, clock);
 
         // The later one waits in its bucket, which the sweep neither searches nor doubles into the due set.
         Assert.Equal((2, 0), await reconciler.ReconcileAsync(ct));
-        Assert.Equal(2, await queue.DueCountAsync());
+        Assert.Equal(2, await stack.Redis.SortedSetLengthAsync(queue.Keys.Due));
 
-        await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
+        await stack.ClearScheduleAsync();
         Assert.Equal((2, 2), await reconciler.ReconcileAsync(ct));
-        Assert.Equal(soon.NextAttemptAt!.Value.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(soon.Id)));
-        Assert.False(await queue.ContainsAsync(later.Id));
+        Assert.Equal(soon.NextAttemptAt!.Value.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(soon.Id)));
+        Assert.False(await Publish.IsScheduledAsync(stack, later.Id));
 
         clock.Advance(later.NextAttemptAt!.Value - DeliveryQueue.RestoreHorizon + TimeSpan.FromSeconds(1) - now);
         Assert.Equal((3, 1), await reconciler.ReconcileAsync(ct));
         var dueAt = later.NextAttemptAt!.Value;
-        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(later.Id)));
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(later.Id)));
         Assert.Equal(new[] { published.DeliveryId, soon.Id }.Order(), (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Order());
         Assert.Equal([later.Id], await queue.ClaimDueAsync(dueAt, 10, TimeSpan.FromMinutes(1)));
-        await Publish.ClearScheduleAsync(stack);
     }
 
     private static ScheduleReconciler Reconciler(TestStack stack, DeliveryQueue queue, TimeProvider time) =>

@@ -1,5 +1,6 @@
 using Webhooks.Core.Options;
-using Webhooks.Dispatcher.Scheduling;
+using Webhooks.Dispatcher.Retrying;
+using Webhooks.Dispatcher.Upkeep;
 using Webhooks.Dispatcher.Sending;
 
 namespace Webhooks.Tests.Delivery;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using Webhooks.Dispatcher.Processing;
+using Webhooks.Dispatcher.Claiming;
 
 namespace Webhooks.Tests.Delivery;
 

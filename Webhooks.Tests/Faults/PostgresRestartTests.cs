@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Aspire.Hosting.Testing;
+using Webhooks.Core;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Faults;
@@ -20,8 +21,8 @@ public sealed class PostgresRestartTests(AppFixture app)
         using var client = app.CreatePlainApiClient((string)tenant["apiKey"]!);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { } }, Ct)).StatusCode);
 
-        await app.CommandAsync("postgres", "resource-stop");
-        await app.WaitStoppedAsync("postgres");
+        await app.CommandAsync(ResourceNames.PostgresServer, "resource-stop");
+        await app.WaitStoppedAsync(ResourceNames.PostgresServer);
         try
         {
             var down = await Eventually.Get(
@@ -33,15 +34,15 @@ public sealed class PostgresRestartTests(AppFixture app)
         }
         finally
         {
-            await app.CommandAsync("postgres", "resource-start");
+            await app.CommandAsync(ResourceNames.PostgresServer, "resource-start");
         }
 
-        await app.WaitHealthyAsync("postgres");
+        await app.WaitHealthyAsync(ResourceNames.PostgresServer);
         var recovered = await Eventually.Get(
             () => client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { n = 2 } }, Ct),
             r => r.StatusCode == HttpStatusCode.Accepted, "the Api to publish again", TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.Accepted, recovered.StatusCode);
-        using var dispatcher = app.App.CreateHttpClient("dispatcher");
+        using var dispatcher = app.App.CreateHttpClient(ResourceNames.Dispatcher);
         await Eventually.True(async () => (await dispatcher.GetAsync("/alive", Ct)).IsSuccessStatusCode, "the Dispatcher to be alive");
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Webhooks.Core;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Faults;
@@ -53,11 +54,11 @@ public sealed class ProcessFaultTests(AppFixture app, ITestOutputHelper output) 
         for (var round = 0; round < 3; round++)
         {
             await Eventually.True(() => Task.FromResult(!_arrivals.IsEmpty), "deliveries to flow before the kill");
-            await app.KillAsync("dispatcher");
+            await app.KillAsync(ResourceNames.Dispatcher);
             kills++;
-            await app.WaitStoppedAsync("dispatcher");
-            await app.CommandAsync("dispatcher", "resource-start");
-            await app.WaitHealthyAsync("dispatcher");
+            await app.WaitStoppedAsync(ResourceNames.Dispatcher);
+            await app.CommandAsync(ResourceNames.Dispatcher, "resource-start");
+            await app.WaitHealthyAsync(ResourceNames.Dispatcher);
         }
         await publisher;
 
@@ -75,7 +76,7 @@ public sealed class ProcessFaultTests(AppFixture app, ITestOutputHelper output) 
         var accepted = new List<string>();
         for (var i = 0; i < 100; i++)
         {
-            if (i == 50) await app.RestartAsync("redis-server");
+            if (i == 50) await app.RestartAsync(ResourceNames.RedisServer);
             var response = await client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { i } }, Ct);
             // Events published around the restart are scheduled late (the reconciler finds them), never lost.
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);

@@ -22,6 +22,8 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
     [InlineData("Webhooks:Reconciler:Interval", "00:00:00")]
     [InlineData("Webhooks:Events:MaxPayloadBytes", "10")]
     [InlineData("Webhooks:Secrets:EncryptionKey", "short")]
+    [InlineData("Webhooks:Redis:KeyPrefix", "a}b")]
+    [InlineData("Webhooks:Redis:KeyPrefix", "")]
     public async Task Each_validated_setting_names_itself(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestStack.StartAsync(infrastructure,
@@ -68,5 +70,6 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
         Assert.Equal(TimeSpan.FromDays(90), new RetentionOptions().SuccessfulFor);
         Assert.Equal(TimeSpan.FromDays(120), new RetentionOptions().FailedFor);
         Assert.Equal(262144, new EventsOptions().MaxPayloadBytes);
+        Assert.Equal("webhooks", new RedisOptions().KeyPrefix);
     }
 }

@@ -1,5 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting.Testing;
+using Webhooks.Core;
+using Webhooks.Core.Data;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Foundation;
@@ -11,7 +15,7 @@ public sealed class WholeAppTests(AppFixture fixture)
     public async Task Api_and_dispatcher_answer_health_probes_through_service_discovery()
     {
         var ct = TestContext.Current.CancellationToken;
-        foreach (var resource in new[] { "api", "dispatcher" })
+        foreach (var resource in new[] { ResourceNames.Api, ResourceNames.Dispatcher })
         {
             using var client = fixture.App.CreateHttpClient(resource);
             var response = await client.GetAsync("/health", ct);
@@ -33,6 +37,16 @@ public sealed class WholeAppTests(AppFixture fixture)
         using var admin = fixture.CreateApiClient(AppFixture.AdminApiKey);
         var forbidden = await admin.GetAsync("/v1/event-types", ct);
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+
+        // A tenant's key reads the catalog the initial migration seeded, every type with its description.
+        var tenant = await admin.PostAsJsonAsync("/v1/tenants",
+            new { name = "Catalog readers", owner = new { email = $"owner-{Guid.NewGuid():N}@example.com", name = "Owner" } }, ct);
+        Assert.Equal(HttpStatusCode.Created, tenant.StatusCode);
+        var key = (await tenant.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("apiKey").GetString()!;
+        using var owner = fixture.CreateApiClient(key);
+        var catalog = await owner.GetFromJsonAsync<JsonElement[]>("/v1/event-types", ct);
+        Assert.Equal(EventCatalog.All.Select(t => (t.Name, t.Description)).OrderBy(t => t.Name, StringComparer.Ordinal),
+            catalog!.Select(t => (t.GetProperty("name").GetString()!, t.GetProperty("description").GetString()!)));
     }
 
     [Fact]

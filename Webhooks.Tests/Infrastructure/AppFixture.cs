@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Webhooks.Core;
 
 namespace Webhooks.Tests.Infrastructure;
 
@@ -46,14 +47,14 @@ public sealed class AppFixture : IAsyncLifetime
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TestTimeouts.AppStart);
         await _app.StartAsync(cts.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("api", cts.Token);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("dispatcher", cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, cts.Token);
+        await _app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Dispatcher, cts.Token);
     }
 
     /// <summary>A client for the Api resolved through service discovery, authenticated with <paramref name="apiKey"/>.</summary>
     public HttpClient CreateApiClient(string? apiKey = null)
     {
-        var client = App.CreateHttpClient("api");
+        var client = App.CreateHttpClient(ResourceNames.Api);
         if (apiKey is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
         return client;
     }
@@ -62,7 +63,7 @@ public sealed class AppFixture : IAsyncLifetime
     /// pipeline's circuit breaker would, after a run of expected 503s, refuse to send the request that shows recovery.</summary>
     public HttpClient CreatePlainApiClient(string apiKey)
     {
-        var client = new HttpClient { BaseAddress = App.GetEndpoint("api", "http") };
+        var client = new HttpClient { BaseAddress = App.GetEndpoint(ResourceNames.Api, "http") };
         client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
         return client;
     }

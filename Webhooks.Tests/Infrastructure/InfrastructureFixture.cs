@@ -4,7 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using StackExchange.Redis;
-using Webhooks.AppHost.Infrastructure;
+using Webhooks.Core;
 using Webhooks.Core.Data;
 
 [assembly: AssemblyFixture(typeof(Webhooks.Tests.Infrastructure.InfrastructureFixture))]
@@ -14,7 +14,8 @@ namespace Webhooks.Tests.Infrastructure;
 /// <summary>
 /// The fast tier's real Postgres and Redis, started once per test run by the AppHost's own infrastructure code
 /// (containers where a runtime answers, local processes otherwise). Each <see cref="TestStack"/> gets a database
-/// and a Redis database index of its own, so stacks never see each other's deliveries.
+/// and a Redis key prefix (<c>Webhooks:Redis:KeyPrefix</c>) of its own, so stacks never see each other's deliveries;
+/// prefixes, not database indexes, because a Redis Cluster has only database 0.
 /// </summary>
 public sealed class InfrastructureFixture : IAsyncLifetime
 {
@@ -32,24 +33,19 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
         using var cts = new CancellationTokenSource(TestTimeouts.AppStart);
         await _app.StartAsync(cts.Token);
-        foreach (var server in builder.Resources.Where(r => r.Name is "postgres" or "redis-server" or "redis" && r is not IResourceWithParent))
+        foreach (var server in builder.Resources.Where(r => r.Name is ResourceNames.PostgresServer or ResourceNames.RedisServer or ResourceNames.Redis && r is not IResourceWithParent))
             await _app.ResourceNotifications.WaitForResourceHealthyAsync(server.Name, cts.Token);
-        var database = await _app.GetConnectionStringAsync(InfrastructureExtensions.DatabaseName, cts.Token);
+        var database = await _app.GetConnectionStringAsync(ResourceNames.Database, cts.Token);
         PostgresServerConnectionString = new NpgsqlConnectionStringBuilder(database) { Database = null }.ConnectionString;
-        RedisConnectionString = (await _app.GetConnectionStringAsync(InfrastructureExtensions.RedisName, cts.Token))!;
+        RedisConnectionString = (await _app.GetConnectionStringAsync(ResourceNames.Redis, cts.Token))!;
     }
 
-    /// <summary>
-    /// The Redis database no stack uses, for tests of the queue alone (one class, whose tests run one at a time).
-    /// Taking stack indexes for them instead would cycle the 15 faster, and a new stack flushes its index.
-    /// </summary>
-    internal const int QueueRedisDatabase = 0;
-
-    /// <summary>A fresh database name and Redis database index (Redis has 16; index 0 is <see cref="QueueRedisDatabase"/>).</summary>
-    internal (string Database, int RedisDatabase) NextStack()
+    /// <summary>A fresh database name and Redis key prefix, never used before on these servers.</summary>
+    internal (string Database, string KeyPrefix) NextStack()
     {
         var n = Interlocked.Increment(ref _nextStack);
-        return ($"webhooks_test_{n}_{Guid.NewGuid().ToString("N")[..8]}", 1 + (n - 1) % 15);
+        var unique = $"{n}_{Guid.NewGuid().ToString("N")[..8]}";
+        return ($"webhooks_test_{unique}", $"webhooks-test-{unique}");
     }
 
     /// <remarks>Each stack's database has connection pools of its own, which outlive the stack; idle connections are
@@ -60,8 +56,6 @@ public sealed class InfrastructureFixture : IAsyncLifetime
         {
             Database = database, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 2,
         }.ConnectionString;
-
-    internal string RedisConnectionStringFor(int redisDatabase) => $"{RedisConnectionString},defaultDatabase={redisDatabase}";
 
     public async ValueTask DisposeAsync()
     {

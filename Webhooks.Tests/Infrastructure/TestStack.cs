@@ -1,16 +1,18 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
+using Webhooks.Core;
 using Webhooks.Core.Data;
+using Webhooks.Core.Queue;
 
 namespace Webhooks.Tests.Infrastructure;
 
 /// <summary>
 /// The Api and the Dispatcher running in the test process against the fixture's real Postgres and Redis, each stack
-/// with its own database and Redis database. Tests may change settings and swap services (a FakeTimeProvider, say).
+/// with its own database and Redis key prefix. Tests may change settings and swap services (a FakeTimeProvider, say).
 /// </summary>
 public sealed class TestStack : IAsyncDisposable
 {
@@ -22,16 +24,18 @@ public sealed class TestStack : IAsyncDisposable
     private WebApplicationFactory<ApiEntryPoint>? _api;
     private WebApplicationFactory<DispatcherEntryPoint>? _dispatcher;
     private ConnectionMultiplexer? _redis;
+    private NpgsqlDataSource? _dataSource;
 
     private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices)
     {
         _infrastructure = infrastructure;
-        (DatabaseName, RedisDatabase) = infrastructure.NextStack();
+        (DatabaseName, KeyPrefix) = infrastructure.NextStack();
         _configureServices = configureServices;
         _settings = new Dictionary<string, string?>
         {
-            ["ConnectionStrings:webhooksdb"] = infrastructure.DatabaseConnectionString(DatabaseName),
-            ["ConnectionStrings:redis"] = infrastructure.RedisConnectionStringFor(RedisDatabase),
+            [$"ConnectionStrings:{ResourceNames.Database}"] = infrastructure.DatabaseConnectionString(DatabaseName),
+            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionString,
+            ["Webhooks:Redis:KeyPrefix"] = KeyPrefix,
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = EncryptionKey,
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
@@ -40,18 +44,16 @@ public sealed class TestStack : IAsyncDisposable
     }
 
     public string DatabaseName { get; }
+    public string KeyPrefix { get; }
     /// <summary>The settings both services start with (connection strings included), e.g. for a process of the Api run by hand.</summary>
     public IReadOnlyDictionary<string, string?> Settings => _settings;
-    public int RedisDatabase { get; }
 
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
     public static async Task<TestStack> StartAsync(InfrastructureFixture infrastructure,
         IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true)
     {
         var stack = new TestStack(infrastructure, settings, configureServices);
-        // Redis database indexes are reused across stacks: start from an empty schedule.
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack._settings["ConnectionStrings:redis"] + ",allowAdmin=true");
-        await stack.RedisServer.FlushDatabaseAsync(stack.RedisDatabase);
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
         if (withDispatcher) stack.StartDispatcher();
@@ -60,10 +62,18 @@ public sealed class TestStack : IAsyncDisposable
 
     public IServiceProvider ApiServices => _api!.Services;
     public IServiceProvider DispatcherServices => _dispatcher?.Services ?? throw new InvalidOperationException("No Dispatcher in this stack.");
-    public IDatabase Redis => _redis!.GetDatabase(RedisDatabase);
-    /// <summary>A connection whose default database is this stack's, e.g. to build a <c>DeliveryQueue</c>.</summary>
+    public IDatabase Redis => _redis!.GetDatabase();
     public IConnectionMultiplexer RedisMultiplexer => _redis!;
-    public IServer RedisServer => _redis!.GetServers()[0];
+
+    /// <summary>The stack's schedule, as both services see it.</summary>
+    public DeliveryQueue Queue => ApiServices.GetRequiredService<DeliveryQueue>();
+
+    /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server.</summary>
+    public async Task ClearScheduleAsync()
+    {
+        foreach (var server in _redis!.GetServers())
+            await foreach (var key in server.KeysAsync(pattern: Queue.Keys.Tag + "*")) await Redis.KeyDeleteAsync(key);
+    }
 
     /// <summary>An Api client with no credentials.</summary>
     public HttpClient CreateClient() => _api!.CreateClient();
@@ -77,11 +87,12 @@ public sealed class TestStack : IAsyncDisposable
 
     public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
 
-    public WebhooksDbContext CreateDbContext() =>
-        new(new DbContextOptionsBuilder<WebhooksDbContext>()
-            .UseNpgsql(_settings["ConnectionStrings:webhooksdb"])
-            .UseSnakeCaseNamingConvention()
-            .Options);
+    /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
+    public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));
+
+    /// <summary>Connections to the stack's database with the services' type mappings; opened only after the Api has
+    /// migrated, so it knows the types the migrations create.</summary>
+    public NpgsqlDataSource DataSource => _dataSource ??= WebhooksDatabase.CreateDataSource(_settings[$"ConnectionStrings:{ResourceNames.Database}"]!);
 
     /// <param name="settings">Overrides of the stack's settings for this Dispatcher only (another encryption key, say).</param>
     public void StartDispatcher(IDictionary<string, string?>? settings = null)
@@ -138,5 +149,6 @@ public sealed class TestStack : IAsyncDisposable
         if (_dispatcher is not null) await _dispatcher.DisposeAsync();
         if (_api is not null) await _api.DisposeAsync();
         if (_redis is not null) await _redis.DisposeAsync();
+        if (_dataSource is not null) await _dataSource.DisposeAsync();
     }
 }

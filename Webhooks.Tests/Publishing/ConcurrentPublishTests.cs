@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Queue;
+using Webhooks.Tests.Delivery;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Publishing;
@@ -63,10 +64,9 @@ public sealed class ConcurrentPublishTests(InfrastructureFixture infrastructure)
 
         var answered = results.SelectMany(r => r.Body["deliveries"]!.AsArray()).Select(d => Guid.Parse((string)d!["id"]!)).ToHashSet();
         Assert.True(answered.SetEquals(deliveries.Select(d => d.Id)), "the responses name exactly the deliveries written");
-        var queue = new DeliveryQueue(_stack.RedisMultiplexer);
-        foreach (var delivery in deliveries)
+                foreach (var delivery in deliveries)
         {
-            Assert.True(await queue.ContainsAsync(delivery.Id), $"delivery {delivery.Id} is scheduled");
+            Assert.True(await Publish.IsScheduledAsync(_stack, delivery.Id), $"delivery {delivery.Id} is scheduled");
             // Delivery ids are made by Postgres, as UUIDv7 of the event's millisecond, like every other id.
             Assert.Equal(7, delivery.Id.Version);
             Assert.Equal(delivery.EventCreatedAt.ToUnixTimeMilliseconds(), UnixMilliseconds(delivery.Id));

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
+using Webhooks.Tests.Delivery;
 using Webhooks.Tests.Infrastructure;
 using static Webhooks.Tests.Publishing.PublishingTestData;
 
@@ -20,7 +21,6 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
 
     public ValueTask DisposeAsync() => _stack.DisposeAsync();
 
-    private DeliveryQueue Queue => new(_stack.RedisMultiplexer);
 
     [Fact]
     public async Task Retry_makes_a_failed_delivery_due_now_without_resetting_its_attempts()
@@ -30,7 +30,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         using var client = _stack.CreateClient(tenant.OwnerApiKey);
         var id = Guid.Parse((string)(await PublishAsync(client, "sale.created", new { }))["deliveries"]![0]!["id"]!);
         await SetStateAsync(_stack, id, DeliveryStatus.Failed, 6);
-        await _stack.Redis.KeyDeleteAsync(DeliveryQueue.DueKey);
+        await _stack.Redis.KeyDeleteAsync(_stack.Queue.Keys.Due);
 
         var before = DateTimeOffset.UtcNow;
         var response = await client.PostAsync($"/v1/deliveries/{id}/retry", null, Ct);
@@ -41,7 +41,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         var row = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id, Ct);
         Assert.Equal((DeliveryStatus.Retrying, 6, (DateTimeOffset?)null), (row.Status, row.AttemptCount, row.CompletedAt));
         Assert.InRange(row.NextAttemptAt!.Value, before.AddSeconds(-5), DateTimeOffset.UtcNow.AddSeconds(5));
-        Assert.True(await Queue.ContainsAsync(id));
+        Assert.True(await Publish.IsScheduledAsync(_stack, id));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         var delivery = await db.Deliveries.Include(d => d.Event).SingleAsync(d => d.Id == deliveryId, Ct);
         Assert.Equal((hook.WebhookId, DeliveryStatus.Pending, EventCatalog.Ping), (delivery.WebhookId, delivery.Status, delivery.Event!.Type));
         Assert.Equal(1, await db.Deliveries.CountAsync(d => d.EventId == delivery.EventId, Ct));
-        Assert.True(await Queue.ContainsAsync(deliveryId));
+        Assert.True(await Publish.IsScheduledAsync(_stack, deliveryId));
 
         var other = await Seed.TenantAsync(_stack, "Other");
         using var otherClient = _stack.CreateClient(other.OwnerApiKey);
@@ -100,7 +100,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         await SetStateAsync(_stack, ids[1], DeliveryStatus.Failed, 6, createdAt: now.AddHours(-2));
         await SetStateAsync(_stack, ids[2], DeliveryStatus.Failed, 6, createdAt: now.AddHours(-1));
         await SetStateAsync(_stack, ids[3], DeliveryStatus.Success, 1, createdAt: now.AddHours(-1)); // not failed
-        await _stack.Redis.KeyDeleteAsync(DeliveryQueue.DueKey);
+        await _stack.Redis.KeyDeleteAsync(_stack.Queue.Keys.Due);
 
         var response = await client.PostAsJsonAsync($"/v1/webhooks/{hook.WebhookId}/recover", new { since = now.AddDays(-1) }, Ct);
 
@@ -109,9 +109,9 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         await using var db = _stack.CreateDbContext();
         var statuses = await db.Deliveries.Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Status, Ct);
         Assert.Equal([DeliveryStatus.Failed, DeliveryStatus.Retrying, DeliveryStatus.Retrying, DeliveryStatus.Success], ids.Select(id => statuses[id]));
-        Assert.False(await Queue.ContainsAsync(ids[0]));
-        Assert.True(await Queue.ContainsAsync(ids[1]));
-        Assert.True(await Queue.ContainsAsync(ids[2]));
+        Assert.False(await Publish.IsScheduledAsync(_stack, ids[0]));
+        Assert.True(await Publish.IsScheduledAsync(_stack, ids[1]));
+        Assert.True(await Publish.IsScheduledAsync(_stack, ids[2]));
 
         var missingSince = await client.PostAsJsonAsync($"/v1/webhooks/{hook.WebhookId}/recover", new { }, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, missingSince.StatusCode);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Queue;
+using Webhooks.Tests.Delivery;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Publishing;
@@ -49,8 +50,7 @@ public sealed class PublishTests(InfrastructureFixture infrastructure) : IAsyncL
         var rows = await db.Deliveries.Where(d => d.EventId == eventId).ToListAsync(Ct);
         Assert.Equal(2, rows.Count);
         Assert.All(rows, d => Assert.Equal((DeliveryStatus.Pending, 0), (d.Status, d.AttemptCount)));
-        var queue = new DeliveryQueue(_stack.RedisMultiplexer);
-        foreach (var row in rows) Assert.True(await queue.ContainsAsync(row.Id));
+                foreach (var row in rows) Assert.True(await Publish.IsScheduledAsync(_stack, row.Id));
     }
 
     [Fact]

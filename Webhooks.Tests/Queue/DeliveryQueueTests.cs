@@ -21,17 +21,20 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
     private DeliveryQueue _queue = null!;
     private IDatabase Db => _redis!.GetDatabase();
 
+    // A schedule of each test's own, beside the stacks' (each test gets a new instance of this class).
+    private readonly QueueKeys _keys = new($"queue-test-{Guid.NewGuid():N}");
+
     public async ValueTask InitializeAsync()
     {
-        const int database = InfrastructureFixture.QueueRedisDatabase;
-        _redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionStringFor(database) + ",allowAdmin=true");
-        await _redis.GetServers()[0].FlushDatabaseAsync(database);
-        _queue = new DeliveryQueue(_redis, time: _time);
+        _redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
+        _queue = new DeliveryQueue(_redis, _keys, _time);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_redis is not null) await _redis.DisposeAsync();
+        if (_redis is null) return;
+        foreach (var key in await KeysAsync("*")) await Db.KeyDeleteAsync(key);
+        await _redis.DisposeAsync();
     }
 
     [Fact]
@@ -43,16 +46,16 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
         await _queue.ScheduleAsync(id, dueAt);
 
-        Assert.Equal(0, await _queue.DueCountAsync());
-        Assert.Equal(LaterBuckets.EntryBytes, await Db.StringLengthAsync(LaterBuckets.Key(bucketStart.ToUnixTimeMilliseconds())));
+        Assert.Equal(0, await DueCountAsync());
+        Assert.Equal(LaterBuckets.EntryBytes, await Db.StringLengthAsync(_keys.LaterBucket(bucketStart.ToUnixTimeMilliseconds())));
         // The Dispatcher is told to claim when the bucket is to be promoted, not an hour later.
         Assert.Equal(bucketStart - DeliveryQueue.NearHorizon, await _queue.NextDueAtAsync());
 
         Assert.Empty(await _queue.ClaimDueAsync(bucketStart - DeliveryQueue.NearHorizon - TimeSpan.FromMilliseconds(1), 10, Lease));
-        Assert.Equal(0, await _queue.DueCountAsync());
+        Assert.Equal(0, await DueCountAsync());
 
         Assert.Empty(await _queue.ClaimDueAsync(bucketStart - DeliveryQueue.NearHorizon, 10, Lease));
-        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
         await AssertNoLaterBucketsAsync();
         Assert.Equal(dueAt, await _queue.NextDueAtAsync());
 
@@ -68,7 +71,7 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
         await _queue.ScheduleAsync(id, Now + DeliveryQueue.NearHorizon);
 
-        Assert.Equal((Now + DeliveryQueue.NearHorizon).ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
+        Assert.Equal((Now + DeliveryQueue.NearHorizon).ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
         await AssertNoLaterBucketsAsync();
     }
 
@@ -82,8 +85,8 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
         await _queue.RescheduleAsync(id, retryAt);
 
-        Assert.Equal(0, await _queue.InFlightCountAsync());
-        Assert.Equal(0, await _queue.DueCountAsync());
+        Assert.Equal(0, await InFlightCountAsync());
+        Assert.Equal(0, await DueCountAsync());
         Assert.Empty(await _queue.ClaimDueAsync(retryAt - TimeSpan.FromMilliseconds(1), 10, Lease));
         Assert.Equal([id], await _queue.ClaimDueAsync(retryAt, 10, Lease));
     }
@@ -100,8 +103,8 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
         Assert.Empty(await _queue.ClaimDueAsync(laterAt, 10, Lease));
 
-        Assert.Null(await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id)));
-        Assert.Equal(1, await _queue.InFlightCountAsync());
+        Assert.Null(await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
+        Assert.Equal(1, await InFlightCountAsync());
         await AssertNoLaterBucketsAsync();
     }
 
@@ -121,7 +124,7 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(50));
         _time.Advance(TimeSpan.FromMinutes(8));
         await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(30));
-        Assert.Equal(1, await _queue.DueCountAsync());
+        Assert.Equal(1, await DueCountAsync());
 
         Assert.Empty(await _queue.ClaimDueAsync(_time.GetUtcNow(), 10, Lease));
 
@@ -142,13 +145,13 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         var promoteAt = dueAt - DeliveryQueue.NearHorizon;
 
         Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
-        Assert.Equal(DeliveryQueue.PromoteBatch, await _queue.DueCountAsync());
+        Assert.Equal(DeliveryQueue.PromoteBatch, await DueCountAsync());
         // Still promoting: the Dispatcher is told to claim again at once.
         Assert.True(await _queue.NextDueAtAsync() <= promoteAt);
         Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
-        Assert.Equal(2 * DeliveryQueue.PromoteBatch, await _queue.DueCountAsync());
+        Assert.Equal(2 * DeliveryQueue.PromoteBatch, await DueCountAsync());
         Assert.Empty(await _queue.ClaimDueAsync(promoteAt, 100, Lease));
-        Assert.Equal(count, await _queue.DueCountAsync());
+        Assert.Equal(count, await DueCountAsync());
         await AssertNoLaterBucketsAsync();
 
         var claimed = new List<Guid>();
@@ -172,16 +175,22 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(11, await _queue.LaterCountAsync());
         Assert.Empty(await _queue.ClaimDueAsync(inHalfAnHour - DeliveryQueue.NearHorizon, 100, Lease));
         Assert.Equal(1, await _queue.LaterCountAsync());
-        Assert.Equal(DeliveryQueue.PromoteBatch + 10, await _queue.DueCountAsync());
+        Assert.Equal(DeliveryQueue.PromoteBatch + 10, await DueCountAsync());
     }
 
-    private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(DeliveryQueue.DueKey, DeliveryQueue.Member(id));
+    private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id));
 
     private async Task AssertNoLaterBucketsAsync()
     {
-        Assert.Equal(0, await Db.SortedSetLengthAsync(DeliveryQueue.LaterKey));
-        Assert.False(await Db.KeyExistsAsync(DeliveryQueue.PromotingKey));
-        var server = _redis!.GetServers()[0];
-        Assert.Empty(await server.KeysAsync(Db.Database, LaterBuckets.KeyPrefix + "*").ToListAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(0, await Db.SortedSetLengthAsync(_keys.Later));
+        Assert.False(await Db.KeyExistsAsync(_keys.Promoting));
+        Assert.Empty(await KeysAsync(":later:*"));
     }
+
+    private Task<long> DueCountAsync() => Db.SortedSetLengthAsync(_keys.Due);
+
+    private Task<long> InFlightCountAsync() => Db.SortedSetLengthAsync(_keys.InFlight);
+
+    private async Task<List<RedisKey>> KeysAsync(string pattern) =>
+        await _redis!.GetServers()[0].KeysAsync(pattern: _keys.Tag + pattern).ToListAsync(TestContext.Current.CancellationToken);
 }

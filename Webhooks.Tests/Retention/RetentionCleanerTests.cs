@@ -1,4 +1,4 @@
-using Webhooks.Dispatcher.Retention;
+using Webhooks.Dispatcher.Upkeep.Retention;
 using Webhooks.Tests.Alerts;
 using Webhooks.Tests.Infrastructure;
 using static Webhooks.Core.Data.Entities.DeliveryStatus;

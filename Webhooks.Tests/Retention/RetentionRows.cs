@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Webhooks.Core.Options;
-using Webhooks.Dispatcher.Retention;
+using Webhooks.Dispatcher.Upkeep.Retention;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Retention;

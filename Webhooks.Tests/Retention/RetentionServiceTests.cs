@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Webhooks.Core.Options;
-using Webhooks.Dispatcher.Retention;
+using Webhooks.Dispatcher.Upkeep.Retention;
 using Webhooks.Tests.Alerts;
 using Webhooks.Tests.Infrastructure;
 using static Webhooks.Core.Data.Entities.DeliveryStatus;

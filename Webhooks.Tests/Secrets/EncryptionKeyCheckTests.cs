@@ -75,8 +75,8 @@ public sealed class EncryptionKeyCheckTests(InfrastructureFixture infrastructure
     public async Task The_keyring_migration_names_the_legacy_key_in_every_existing_ciphertext()
     {
         var (database, _) = infrastructure.NextStack();
-        await using var db = new WebhooksDbContext(new DbContextOptionsBuilder<WebhooksDbContext>()
-            .UseNpgsql(infrastructure.DatabaseConnectionString(database)).UseSnakeCaseNamingConvention().Options);
+        await using var dataSource = WebhooksDatabase.CreateDataSource(infrastructure.DatabaseConnectionString(database));
+        await using var db = new WebhooksDbContext(WebhooksDatabase.ContextOptions(dataSource));
         await db.GetService<IMigrator>().MigrateAsync("ApiKeyLifecycle", Ct);
         var protector = new SecretProtector(Microsoft.Extensions.Options.Options.Create(new Core.Options.SecretsOptions { EncryptionKey = TestStack.EncryptionKey }));
         var (secret, previous) = (WebhookSecret.Generate(), WebhookSecret.Generate());

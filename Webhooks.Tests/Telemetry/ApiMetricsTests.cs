@@ -32,7 +32,7 @@ public sealed class ApiMetricsTests(InfrastructureFixture infrastructure)
         // A rejected request is not an event.
         await client.PostAsJsonAsync("/v1/events", new { type = "nope", data = new { } }, Ct);
 
-        var byType = published.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["event.type"]!).ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+        var byType = published.GetMeasurementSnapshot().GroupBy(m => (string)m.Tags["event_type"]!).ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
         Assert.Equal(new Dictionary<string, long> { ["sale.created"] = 2, ["customer.created"] = 1 }, byType);
         Assert.Equal(4, deliveries.GetMeasurementSnapshot().Sum(m => m.Value)); // 2 webhooks × 2 sale.created
         var timings = duration.GetMeasurementSnapshot();

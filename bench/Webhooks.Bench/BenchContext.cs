@@ -6,6 +6,7 @@ using Webhooks.Bench.Load;
 using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
 using Webhooks.Bench.Setup;
+using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
 
 namespace Webhooks.Bench;
@@ -31,6 +32,9 @@ internal sealed class BenchContext(
     public Receiver Receiver { get; } = receiver;
     public NpgsqlDataSource Database { get; } = database;
     public IConnectionMultiplexer Redis { get; } = redis;
+
+    /// <summary>The app's schedule keys: the default <c>Webhooks:Redis:KeyPrefix</c>, which the bench leaves as it is.</summary>
+    public static QueueKeys AppQueue { get; } = new(new RedisOptions().KeyPrefix);
     public BenchReport Report { get; } = report;
 
     /// <summary>The raw limit, once the raw scenario has measured it.</summary>
@@ -72,8 +76,8 @@ internal sealed class BenchContext(
         while (!ct.IsCancellationRequested)
         {
             var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-            var pending = await db.SortedSetLengthAsync(DeliveryQueue.DueKey, double.NegativeInfinity, now)
-                + await db.SortedSetLengthAsync(DeliveryQueue.InFlightKey);
+            var pending = await db.SortedSetLengthAsync(AppQueue.Due, double.NegativeInfinity, now)
+                + await db.SortedSetLengthAsync(AppQueue.InFlight);
             if (pending == 0) return;
             if (pending != last) lastChange = Stopwatch.GetTimestamp();
             if (last == -1) ProgressLine.Say(label, $"waiting for the Dispatcher to empty the queue ({pending:N0} due or in flight)");

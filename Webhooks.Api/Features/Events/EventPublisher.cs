@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using Webhooks.Api.Features.Shared;
-using Webhooks.Core.Data;
+using Webhooks.Core.Deliveries;
 using Webhooks.Core.Data.Entities;
 
 namespace Webhooks.Api.Features.Events;
@@ -17,10 +17,10 @@ internal sealed record PublishedDelivery(Guid Id, Guid WebhookId, DeliveryStatus
 
 /// <summary>
 /// Publishes events: one delivery per matching active webhook, written with the events in one transaction (see
-/// <see cref="EventRows"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
+/// <see cref="NewDeliveries"/> and <see cref="EventWriter"/>), then scheduled in Redis. Redis is written only after the
 /// commit: if it fails, the reconciler finds the deliveries in Postgres, so an accepted event is never lost.
 /// </summary>
-internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter writer, TimeProvider time, ApiMetrics metrics)
+internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writer, TimeProvider time, ApiMetrics metrics)
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
@@ -46,7 +46,7 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         var now = time.GetUtcNowForDb();
         var traceParent = Activity.Current?.Id;
         var results = new PublishedEvent[events.Count];
-        var rows = new List<EventRows.NewEvent>(events.Count);
+        var rows = new List<NewDeliveries.NewEvent>(events.Count);
         var fresh = new Dictionary<Guid, List<PublishedDelivery>>(events.Count); // new event id → its deliveries
         var created = keys is null ? null : new Dictionary<string, PublishedEvent>(StringComparer.Ordinal); // a key repeated within the request
         for (var i = 0; i < events.Count; i++)
@@ -59,7 +59,7 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
             }
             var id = Guid.CreateVersion7(now);
             var deliveries = new List<PublishedDelivery>();
-            rows.Add(new EventRows.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
+            rows.Add(new NewDeliveries.NewEvent(id, tenantId, item.Type, item.Data.GetRawText(), item.IdempotencyKey, now, traceParent));
             fresh.Add(id, deliveries);
             results[i] = new PublishedEvent(id, item.Type, now, deliveries);
             if (item.IdempotencyKey is not null) created![item.IdempotencyKey] = results[i];
@@ -73,9 +73,12 @@ internal sealed class EventPublisher(IServiceScopeFactory scopes, EventWriter wr
         return results;
     }
 
-    // A connection only for the requests that need one: leasing and resetting a DbContext was a few % of a publish.
-    private Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct) =>
-        scopes.OnConnectionAsync(connection => EventRows.FindByKeysAsync(connection, tenantId, keys, ct), ct);
+    // A connection only for the requests that need one.
+    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await EventRows.FindByKeysAsync(connection, tenantId, keys, ct);
+    }
 
     /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
     private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)

@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FluentValidation;
+using Microsoft.Extensions.Options;
+using Webhooks.Api.Http;
 using Webhooks.Core.Data;
+using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events;
 
@@ -9,6 +12,25 @@ namespace Webhooks.Api.Features.Events;
 internal static class EventValidation
 {
     public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>Room for the envelope around a single event's <c>data</c> (type, JSON whitespace, escaping).</summary>
+    public const long EnvelopeBytes = 64 * 1024;
+
+    /// <summary>A batch carries up to 1000 events; 32 MiB keeps one request's memory bounded.</summary>
+    public const long BatchBytes = 32L * 1024 * 1024;
+
+    /// <summary>The body limit of a single publish: the largest <c>data</c> and its envelope.</summary>
+    public static BodySizeLimit SingleEventBody { get; } =
+        new(services => services.GetRequiredService<IOptions<EventsOptions>>().Value.MaxPayloadBytes + EnvelopeBytes);
+
+    /// <summary>The <c>Webhooks:Events:MaxPayloadBytes</c> limit on an event's <c>data</c>, measured on the raw UTF-8 as
+    /// received (what a UTF-8 encoding of the text would give) without copying the payload: over it is 413, naming the
+    /// field.</summary>
+    public static void ThrowIfTooLarge(JsonElement data, int maxBytes, string field)
+    {
+        if (JsonMarshal.GetRawUtf8Value(data).Length > maxBytes)
+            throw new PayloadTooLargeException(maxBytes, field, "Webhooks:Events:MaxPayloadBytes");
+    }
 
     public static IRuleBuilderOptions<T, string?> MustBePublishableType<T>(this IRuleBuilder<T, string?> rule) =>
         rule.NotEmpty().WithMessage("type is required.")

@@ -1,25 +1,21 @@
 using System.Diagnostics;
 using Npgsql;
 using Webhooks.Core.Data;
-using Webhooks.Core.Queue;
+using Webhooks.Core.Deliveries;
 
 namespace Webhooks.Api.Features.Events;
 
 /// <summary>
-/// Writes published events to Postgres and schedules their deliveries. Small requests (single publishes) share
-/// writes: one write is in flight at a time, and the requests that arrive meanwhile all go into the next statement
-/// and commit (group commit). A lone request is written at once; under load each write carries whatever queued.
-/// Measured with 32 clients on the 2-core box: per-statement and per-commit work was most of Postgres' CPU per single
-/// publish, and one Postgres and one Redis round trip per group instead of per request cut the Api's too; one writer
-/// made bigger groups, hence less CPU per event and more events/s, than two or more. A request that is already a big
-/// batch gains nothing from company: it is written on its own, at once, beside the group writer.
-///
-/// Each request's events stay all-or-nothing: they go into one statement together. If Postgres refuses a combined
-/// write, every request in it is written again on its own, so one request's error (a concurrent repeat of an
-/// idempotency key, say) is never another's. Deliveries are scheduled in Redis only after the commit, and a Redis
-/// failure is logged and left to the reconciler, as before.
+/// Writes published events and their deliveries (<see cref="NewDeliveries"/>), then schedules the deliveries
+/// (<see cref="DeliveryScheduler"/>), by group commit (<see cref="GroupCommit{TItem, TResult}"/>): the single publishes
+/// that arrive while a write is in flight all go into the next statement. Measured with 32 clients on the 2-core box:
+/// per-statement and per-commit work was most of Postgres' CPU per single publish, and one Postgres and one Redis round
+/// trip per group instead of per request cut the Api's too; one writer made bigger groups, hence less CPU per event and
+/// more events/s, than two or more. A request that is already a big batch gains nothing from company: it is written on
+/// its own, at once. Each request's events stay all-or-nothing: they go into one statement together.
 /// </summary>
-internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue queue, ILogger<EventWriter> logger)
+internal sealed partial class EventWriter(NpgsqlDataSource database, DeliveryScheduler scheduler, ILogger<EventWriter> logger)
+    : GroupCommit<EventWriter.Request, List<NewDeliveries.NewDelivery>>(MaxEventsPerWrite, MaxPayloadCharsPerWrite)
 {
     /// <summary>Requests with at least this many events are written on their own.</summary>
     private const int OwnWriteEvents = 100;
@@ -29,138 +25,56 @@ internal sealed class EventWriter(IServiceScopeFactory scopes, DeliveryQueue que
     private const int MaxEventsPerWrite = 1000;
     private const long MaxPayloadCharsPerWrite = 8L * 1024 * 1024;
 
-    private readonly Lock _lock = new();
-    private readonly Queue<Pending> _waiting = new();
-    private bool _writing;
-
     /// <summary>Writes one request's events; completes once they are committed (and their deliveries scheduled, or
-    /// Redis' failure logged).</summary>
-    public async Task<List<EventRows.NewDelivery>> WriteAsync(IReadOnlyList<EventRows.NewEvent> events)
+    /// Redis' failure logged). Not cancelled with the request: once handed over, the write completes for everyone.</summary>
+    public Task<List<NewDeliveries.NewDelivery>> WriteAsync(IReadOnlyList<NewDeliveries.NewEvent> events)
     {
-        var pending = new Pending(events);
-        if (events.Count >= OwnWriteEvents)
-        {
-            await WriteGroupAsync([pending]);
-            return await pending.Done.Task;
-        }
-
-        bool startWriter;
-        lock (_lock)
-        {
-            _waiting.Enqueue(pending);
-            startWriter = !_writing;
-            _writing = true;
-        }
-        if (startWriter)
-        {
-            // The writer serves other requests too: it must not carry this request's trace or cancellation along.
-            using (ExecutionContext.SuppressFlow()) _ = Task.Run(DrainAsync);
-        }
-        return await pending.Done.Task;
+        var request = new Request(events, events.Sum(e => (long)e.Payload.Length), Activity.Current?.Context ?? default);
+        return events.Count >= OwnWriteEvents ? CommitAloneAsync(request) : CommitAsync(request);
     }
 
-    private async Task DrainAsync()
-    {
-        while (TakeGroup() is { } group) await WriteGroupAsync(group);
-    }
+    protected override int CountOf(Request item) => item.Events.Count;
 
-    private List<Pending>? TakeGroup()
-    {
-        lock (_lock)
-        {
-            if (_waiting.Count == 0)
-            {
-                _writing = false;
-                return null;
-            }
-            var group = new List<Pending> { _waiting.Dequeue() };
-            var (events, chars) = (group[0].Events.Count, group[0].PayloadChars);
-            while (_waiting.TryPeek(out var next)
-                   && events + next.Events.Count <= MaxEventsPerWrite && chars + next.PayloadChars <= MaxPayloadCharsPerWrite)
-            {
-                group.Add(_waiting.Dequeue());
-                (events, chars) = (events + next.Events.Count, chars + next.PayloadChars);
-            }
-            return group;
-        }
-    }
+    protected override long BytesOf(Request item) => item.PayloadChars;
 
-    private async Task WriteGroupAsync(List<Pending> group)
-    {
-        var events = group.Count == 1 ? group[0].Events : group.SelectMany(p => p.Events).ToList();
-        List<EventRows.NewDelivery> created;
-        try
-        {
-            created = await InsertAsync(group, events);
-        }
-        catch (PostgresException e) when (group.Count > 1)
-        {
-            // Postgres refused the statement, so none of it was committed: writing each request alone finds whose it was.
-            logger.LogDebug(e, "A combined write of {Requests} publish requests failed; writing each on its own", group.Count);
-            foreach (var pending in group) await WriteGroupAsync([pending]);
-            return;
-        }
-        catch (Exception e)
-        {
-            // Not retried here: after a lost connection nobody knows whether the commit happened.
-            foreach (var pending in group) pending.Done.TrySetException(e);
-            return;
-        }
+    // Any refusal (a concurrent repeat of an idempotency key, say) may be one request's: each is written again alone.
+    protected override bool IsRefusal(Exception exception) => exception is PostgresException;
 
-        // Not awaited: the writer goes back for the next group as soon as this one is committed, and the schedule (a
-        // Redis round trip) completes this group's requests meanwhile. Under load the next insert no longer waits for it.
-        _ = ScheduleAsync(group, created);
-    }
-
-    private async Task ScheduleAsync(List<Pending> group, List<EventRows.NewDelivery> created)
-    {
-        try
-        {
-            await queue.ScheduleCommittedAsync(created.ConvertAll(d => (d.Id, d.DueAt)));
-            Complete(group, created);
-        }
-        catch (Exception e)
-        {
-            foreach (var pending in group) pending.Done.TrySetException(e);
-        }
-    }
-
-    private async Task<List<EventRows.NewDelivery>> InsertAsync(List<Pending> group, IReadOnlyList<EventRows.NewEvent> events)
+    protected override async Task<IReadOnlyList<List<NewDeliveries.NewDelivery>>> WriteGroupAsync(IReadOnlyList<Request> group)
     {
         // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
         // shared write gets a span of its own, linked to each request it carries.
         using var activity = Activity.Current is not null ? null
             : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
-                links: group.Where(p => p.Trace != default).Select(p => new ActivityLink(p.Trace)));
-        // Not cancelled with any one request: the write is shared, and short.
-        return await scopes.OnConnectionAsync(connection => EventRows.InsertAsync(connection, events, CancellationToken.None),
-            CancellationToken.None);
+                links: group.Where(r => r.Trace != default).Select(r => new ActivityLink(r.Trace)));
+        var events = group.Count == 1 ? group[0].Events : group.SelectMany(r => r.Events).ToList();
+        await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
+        var created = await NewDeliveries.PublishAsync(connection, events, CancellationToken.None);
+        return PerRequest(group, created);
     }
 
+    protected override Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<List<NewDeliveries.NewDelivery>> results) =>
+        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r).Select(d => (d.Id, d.DueAt)).ToList());
+
+    protected override void OnSplitting(Exception exception, int count) => LogSplitting(exception, count);
+
     /// <summary>Hands each request the deliveries of its own events.</summary>
-    private static void Complete(List<Pending> group, List<EventRows.NewDelivery> created)
+    private static List<NewDeliveries.NewDelivery>[] PerRequest(IReadOnlyList<Request> group, List<NewDeliveries.NewDelivery> created)
     {
-        if (group.Count == 1)
-        {
-            group[0].Done.TrySetResult(created);
-            return;
-        }
-        var byEvent = new Dictionary<Guid, List<EventRows.NewDelivery>>();
-        var perRequest = new List<EventRows.NewDelivery>[group.Count];
+        if (group.Count == 1) return [created];
+        var byEvent = new Dictionary<Guid, List<NewDeliveries.NewDelivery>>();
+        var perRequest = new List<NewDeliveries.NewDelivery>[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
             perRequest[i] = [];
             foreach (var e in group[i].Events) byEvent[e.Id] = perRequest[i];
         }
         foreach (var delivery in created) byEvent[delivery.EventId].Add(delivery);
-        for (var i = 0; i < group.Count; i++) group[i].Done.TrySetResult(perRequest[i]);
+        return perRequest;
     }
 
-    private sealed class Pending(IReadOnlyList<EventRows.NewEvent> events)
-    {
-        public IReadOnlyList<EventRows.NewEvent> Events { get; } = events;
-        public long PayloadChars { get; } = events.Sum(e => (long)e.Payload.Length);
-        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
-        public TaskCompletionSource<List<EventRows.NewDelivery>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    [LoggerMessage(LogLevel.Debug, "A combined write of {Requests} publish requests failed; writing each on its own")]
+    private partial void LogSplitting(Exception exception, int requests);
+
+    internal sealed record Request(IReadOnlyList<NewDeliveries.NewEvent> Events, long PayloadChars, ActivityContext Trace);
 }

@@ -8,8 +8,7 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
 {
     public void Configure(EntityTypeBuilder<Delivery> builder)
     {
-        builder.Property(d => d.Status).HasConversion(s => s.ToString().ToLowerInvariant(),
-            s => Enum.Parse<DeliveryStatus>(s, true)).HasMaxLength(16);
+        // The Postgres enum delivery_status (mapped in WebhooksDatabase): SQL literals like 'pending' compare with it.
         builder.Property(d => d.LastError).HasMaxLength(2000);
         // The reconciler sweeps live deliveries by due time; a partial index keeps that cheap however big history grows.
         builder.HasIndex(d => d.NextAttemptAt).HasFilter("status IN ('pending', 'retrying')");

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
 
 #nullable disable
 
@@ -21,6 +22,7 @@ namespace Webhooks.Core.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresEnum(modelBuilder, "delivery_status", new[] { "failed", "pending", "retrying", "success" });
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.ApiKey", b =>
@@ -116,10 +118,8 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("next_attempt_at");
 
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                    b.Property<DeliveryStatus>("Status")
+                        .HasColumnType("delivery_status")
                         .HasColumnName("status");
 
                     b.Property<Guid>("TenantId")

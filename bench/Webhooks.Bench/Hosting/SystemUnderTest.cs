@@ -7,6 +7,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Webhooks.Core;
 
 namespace Webhooks.Bench.Hosting;
 
@@ -81,7 +82,7 @@ internal sealed class SystemUnderTest : IAsyncDisposable
             resource.WithEnvironment("Logging__LogLevel__Microsoft.AspNetCore", "Warning");
             resource.WithEnvironment("Logging__LogLevel__Microsoft.EntityFrameworkCore", "Warning");
             // The load goes straight to the Api's Kestrel, not through DCP's proxy, which would add a hop and its CPU.
-            if (project.Name == "api")
+            if (project.Name == ResourceNames.Api)
                 resource.WithEndpoint("http", e => { e.IsProxied = false; e.Port = apiPort; e.TargetPort = apiPort; });
         }
 
@@ -91,13 +92,13 @@ internal sealed class SystemUnderTest : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(StartTimeout);
             await app.StartAsync(timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("api", timeout.Token);
-            await app.ResourceNotifications.WaitForResourceHealthyAsync("dispatcher", timeout.Token);
-            var database = await app.GetConnectionStringAsync("webhooksdb", timeout.Token)
-                ?? throw new InvalidOperationException("No webhooksdb connection string.");
-            var redis = await app.GetConnectionStringAsync("redis", timeout.Token)
-                ?? throw new InvalidOperationException("No redis connection string.");
-            return new SystemUnderTest(app, app.GetEndpoint("api", "http"), database, redis);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Api, timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Dispatcher, timeout.Token);
+            var database = await app.GetConnectionStringAsync(ResourceNames.Database, timeout.Token)
+                ?? throw new InvalidOperationException($"No {ResourceNames.Database} connection string.");
+            var redis = await app.GetConnectionStringAsync(ResourceNames.Redis, timeout.Token)
+                ?? throw new InvalidOperationException($"No {ResourceNames.Redis} connection string.");
+            return new SystemUnderTest(app, app.GetEndpoint(ResourceNames.Api, "http"), database, redis);
         }
         catch
         {

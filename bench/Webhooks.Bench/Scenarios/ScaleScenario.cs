@@ -19,8 +19,9 @@ namespace Webhooks.Bench.Scenarios;
 /// </summary>
 internal sealed class ScaleScenario : IScenario
 {
-    private const int EmptyDatabase = 14;
-    private const int LoadedDatabase = 15;
+    // Scratch schedules of their own, beside the app's: key prefixes, as a Redis Cluster has no database indexes.
+    private static readonly QueueKeys Empty = new("bench-scale-empty");
+    private static readonly QueueKeys Loaded = new("bench-scale-loaded");
     private const int ClaimBatch = 100;
     private const int AddChunk = 1000;
     private const int Pipelined = 16;
@@ -31,21 +32,18 @@ internal sealed class ScaleScenario : IScenario
     public async Task RunAsync(BenchContext context, CancellationToken ct)
     {
         var o = context.Options;
-        // DeliveryQueue works on a connection's default database: one connection per scratch database.
-        await using var emptyRedis = await ConnectionMultiplexer.ConnectAsync($"{context.App.RedisConnectionString},defaultDatabase={EmptyDatabase}");
-        await using var loadedRedis = await ConnectionMultiplexer.ConnectAsync(
-            $"{context.App.RedisConnectionString},defaultDatabase={LoadedDatabase},allowAdmin=true");
-        var loadedDb = loadedRedis.GetDatabase();
-        var server = loadedRedis.GetServer(loadedRedis.GetEndPoints()[0]);
-        await ClearAsync(server);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"{context.App.RedisConnectionString},allowAdmin=true");
+        var db = redis.GetDatabase();
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        await ClearAsync(server, db);
 
         using var cpu = context.MeasureCpu(Name);
         var memoryBefore = await UsedMemoryAsync(server);
         var start = TimeProvider.System.GetUtcNow();
-        await ScheduleAsync(new DeliveryQueue(loadedRedis), o.ScaleScheduled, start.AddHours(1), TimeSpan.FromHours(1),
+        await ScheduleAsync(new DeliveryQueue(redis, Loaded), o.ScaleScheduled, start.AddHours(1), TimeSpan.FromHours(1),
             $"scheduling {o.ScaleScheduled:N0} over the hour starting an hour ahead", ct);
         var memoryAfter = await UsedMemoryAsync(server);
-        var keyBytes = await KeyBytesAsync(server, loadedDb);
+        var keyBytes = await KeyBytesAsync(server, db, Loaded);
         var perDelivery = (double)(memoryAfter - memoryBefore) / o.ScaleScheduled;
 
         double empty = 0, loaded = 0;
@@ -55,13 +53,13 @@ internal sealed class ScaleScenario : IScenario
             for (var turn = 0; turn < 2; turn++)
             {
                 if ((round + turn) % 2 == 1)
-                    empty = Math.Max(empty, await ClaimRateAsync(emptyRedis, o.ScaleDue, $"round {round}/{o.ScaleRounds}, schedule empty", ct));
+                    empty = Math.Max(empty, await ClaimRateAsync(new DeliveryQueue(redis, Empty), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, schedule empty", ct));
                 else
-                    loaded = Math.Max(loaded, await ClaimRateAsync(loadedRedis, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
+                    loaded = Math.Max(loaded, await ClaimRateAsync(new DeliveryQueue(redis, Loaded), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
             }
         }
-        var drain = await DrainAsync(loadedRedis, server, start.AddHours(2), o.ScaleScheduled, ct);
-        await ClearAsync(server);
+        var drain = await DrainAsync(new DeliveryQueue(redis, Loaded), db, server, start.AddHours(2), o.ScaleScheduled, ct);
+        await ClearAsync(server, db);
 
         var change = (loaded - empty) / empty;
         context.Report.Details[Name] = new
@@ -89,10 +87,9 @@ internal sealed class ScaleScenario : IScenario
     /// Redis' CPU time per call (not wall time, which on a busy box is mostly waiting for a core) while buckets remain
     /// and once they are gone: the difference is what promotion costs Redis.
     /// </summary>
-    private static async Task<Drain> DrainAsync(IConnectionMultiplexer redis, IServer server, DateTimeOffset now, int expected, CancellationToken ct)
+    private static async Task<Drain> DrainAsync(DeliveryQueue queue, IDatabase db, IServer server, DateTimeOffset now, int expected,
+        CancellationToken ct)
     {
-        var queue = new DeliveryQueue(redis);
-        var db = redis.GetDatabase();
         var seen = new HashSet<Guid>(expected);
         var twice = 0;
         var calls = 0;
@@ -108,7 +105,7 @@ internal sealed class ScaleScenario : IScenario
                 calls++;
                 foreach (var id in ids)
                     if (!seen.Add(id)) twice++;
-                if (promoted is null && calls % 10 == 0 && await db.SortedSetLengthAsync(DeliveryQueue.LaterKey) == 0)
+                if (promoted is null && calls % 10 == 0 && await db.SortedSetLengthAsync(queue.Keys.Later) == 0)
                     promoted = (await RedisCpuSecondsAsync(server), calls);
             }
         }
@@ -139,11 +136,9 @@ internal sealed class ScaleScenario : IScenario
     }
 
     /// <summary>Adds <paramref name="due"/> deliveries due now and claims them all, as one Dispatcher would.</summary>
-    private static async Task<double> ClaimRateAsync(IConnectionMultiplexer redis, int due, string label, CancellationToken ct)
+    private static async Task<double> ClaimRateAsync(DeliveryQueue queue, IDatabase db, int due, string label, CancellationToken ct)
     {
-        var db = redis.GetDatabase();
-        await AddAsync(db, due, TimeProvider.System.GetUtcNow().AddSeconds(-1), $"{label}: adding {due:N0} due", ct);
-        var queue = new DeliveryQueue(redis);
+        await AddAsync(db, queue.Keys, due, TimeProvider.System.GetUtcNow().AddSeconds(-1), $"{label}: adding {due:N0} due", ct);
         var now = TimeProvider.System.GetUtcNow();
         var started = Stopwatch.GetTimestamp();
         long claimed = 0;
@@ -158,7 +153,7 @@ internal sealed class ScaleScenario : IScenario
         }
         var rate = claimed / Stopwatch.GetElapsedTime(started).TotalSeconds;
         ProgressLine.Say("scale", $"{label}: claimed at {rate:N0} deliveries/s");
-        await db.KeyDeleteAsync(DeliveryQueue.InFlightKey);
+        await db.KeyDeleteAsync(queue.Keys.InFlight);
         return rate;
     }
 
@@ -173,11 +168,11 @@ internal sealed class ScaleScenario : IScenario
 
     /// <summary>ZADDs <paramref name="count"/> random delivery ids due at <paramref name="dueAt"/> straight into the due
     /// set (not through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/>,
-    /// whose wake messages would reach the app's Dispatcher: the channel is not per database).</summary>
-    private static Task AddAsync(IDatabase db, int count, DateTimeOffset dueAt, string label, CancellationToken ct)
+    /// so the load generator pays for no wake messages).</summary>
+    private static Task AddAsync(IDatabase db, QueueKeys keys, int count, DateTimeOffset dueAt, string label, CancellationToken ct)
     {
         var score = dueAt.ToUnixTimeMilliseconds();
-        return InChunksAsync(count, label, size => db.SortedSetAddAsync(DeliveryQueue.DueKey,
+        return InChunksAsync(count, label, size => db.SortedSetAddAsync(keys.Due,
             Enumerable.Range(0, size).Select(_ => new SortedSetEntry(Guid.CreateVersion7().ToByteArray(), score)).ToArray()), ct);
     }
 
@@ -222,17 +217,20 @@ internal sealed class ScaleScenario : IScenario
     }
 
     /// <summary>MEMORY USAGE summed over the schedule's keys: what the layout itself costs, allocator slack included.</summary>
-    private static async Task<long> KeyBytesAsync(IServer server, IDatabase db)
+    private static async Task<long> KeyBytesAsync(IServer server, IDatabase db, QueueKeys keys)
     {
         long bytes = 0;
-        await foreach (var key in server.KeysAsync(db.Database, "webhooks:*"))
+        await foreach (var key in server.KeysAsync(db.Database, Pattern(keys)))
             bytes += (long)await db.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
         return bytes;
     }
 
-    private static async Task ClearAsync(IServer server)
+    private static async Task ClearAsync(IServer server, IDatabase db)
     {
-        await server.FlushDatabaseAsync(EmptyDatabase);
-        await server.FlushDatabaseAsync(LoadedDatabase);
+        foreach (var keys in new[] { Empty, Loaded })
+            await foreach (var key in server.KeysAsync(db.Database, Pattern(keys))) await db.KeyDeleteAsync(key);
     }
+
+    /// <summary>Every key of a schedule (braces are not special in Redis patterns).</summary>
+    private static string Pattern(QueueKeys keys) => keys.Tag + "*";
 }

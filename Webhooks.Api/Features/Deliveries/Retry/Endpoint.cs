@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 
 namespace Webhooks.Api.Features.Deliveries.Retry;
 
@@ -41,7 +42,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
             await Send.ErrorsAsync(409, ct);
             return;
         }
-        var dueAt = await requeue.RequeueAsync([req.Id], ct);
+        var dueAt = await requeue.RequeueAsync(db, [req.Id], ct);
         var status = found.Status == DeliveryStatus.Pending ? DeliveryStatus.Pending : DeliveryStatus.Retrying;
         await Send.ResponseAsync(new Response(req.Id, status, dueAt), 202, ct);
     }

@@ -13,6 +13,7 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         Post("/v1/events");
         Policies(Auth.Policies.TenantUser);
+        Options(b => b.WithMetadata(EventValidation.SingleEventBody));
         Summary(s =>
         {
             s.Summary = "Publish an event to every webhook subscribed to its type.";
@@ -25,12 +26,7 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        if (PayloadSize.Exceeds(req.Data, options.Value.MaxPayloadBytes))
-        {
-            await PayloadSize.RejectAsync(HttpContext, "data", options.Value.MaxPayloadBytes, ct);
-            return;
-        }
-
+        EventValidation.ThrowIfTooLarge(req.Data, options.Value.MaxPayloadBytes, "data");
         var published = await publisher.PublishAsync(User.TenantId(), [new EventToPublish(req.Type!, req.Data, req.IdempotencyKey)], ct);
         await Send.ResponseAsync(Response.From(published[0]), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: false);

@@ -3,6 +3,7 @@ using FastEndpoints;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Http;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events.PublishBatch;
@@ -13,6 +14,7 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         Post("/v1/events/batch");
         Policies(Auth.Policies.TenantUser);
+        Options(b => b.WithMetadata(new BodySizeLimit(_ => EventValidation.BatchBytes)));
         Summary(s =>
         {
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
@@ -26,13 +28,7 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < req.Events!.Count; i++)
-        {
-            if (PayloadSize.Exceeds(req.Events[i].Data, options.Value.MaxPayloadBytes))
-            {
-                await PayloadSize.RejectAsync(HttpContext, $"events[{i}].data", options.Value.MaxPayloadBytes, ct);
-                return;
-            }
-        }
+            EventValidation.ThrowIfTooLarge(req.Events[i].Data, options.Value.MaxPayloadBytes, $"events[{i}].data");
         var published = await publisher.PublishAsync(User.TenantId(),
             req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
         await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);

@@ -31,15 +31,11 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
             Id = Guid.CreateVersion7(now), TenantId = tenant.Id,
             Email = FieldRules.NormalizeEmail(req.Owner!.Email!), Name = req.Owner.Name!.Trim(), CreatedAt = now,
         };
-        string apiKey = "";
+        string apiKey;
 
         // Tenant and owner reference each other, so it takes two saves; the transaction makes them one change.
-        // Npgsql retries transient failures, and a retried transaction must run inside the execution strategy.
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
-            db.ChangeTracker.Clear();
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            tenant.OwnerUserId = null;
             db.Tenants.Add(tenant);
             db.Users.Add(owner);
             await db.SaveChangesAsync(ct);
@@ -47,7 +43,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
             apiKey = ApiKeyIssuer.Issue(db, owner.Id, ApiKeyIssuer.TenantOwnerKeyName, now).Key;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
-        });
+        }
 
         await Send.ResponseAsync(new Response(tenant.Id, tenant.Name, tenant.CreatedAt,
             new Owner(owner.Id, owner.Email, owner.Name, owner.CreatedAt), apiKey), StatusCodes.Status201Created, ct);

@@ -1,16 +1,14 @@
 using Webhooks.Api.Features.Shared;
 using System.Diagnostics;
-using System.Text.Json;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Core.Data;
-using Webhooks.Core.Data.Entities;
-using Webhooks.Core.Queue;
+using Webhooks.Core.Deliveries;
 
 namespace Webhooks.Api.Features.Webhooks.Ping;
 
-internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimeProvider time) : Endpoint<Request, Response>
+internal sealed class Endpoint(WebhooksDbContext db, DeliveryScheduler scheduler, TimeProvider time) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -45,24 +43,8 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryQueue queue, TimePr
         }
 
         var now = time.GetUtcNow();
-        var ping = new Event
-        {
-            Id = Guid.CreateVersion7(now),
-            TenantId = tenantId,
-            Type = EventCatalog.Ping,
-            Payload = JsonSerializer.Serialize(new { webhookId = webhook.Id }),
-            CreatedAt = now,
-            TraceParent = Activity.Current?.Id,
-        };
-        var delivery = new Delivery
-        {
-            Id = Guid.CreateVersion7(now), TenantId = tenantId, EventId = ping.Id, WebhookId = webhook.Id,
-            Status = DeliveryStatus.Pending, NextAttemptAt = now, CreatedAt = now,
-        };
-        db.Events.Add(ping);
-        db.Deliveries.Add(delivery);
-        await db.SaveChangesAsync(ct);
-        await queue.ScheduleCommittedAsync([(delivery.Id, now)]);
-        await Send.ResponseAsync(new Response(delivery.Id, ping.Id), 202, ct);
+        var delivery = await scheduler.CommitThenScheduleAsync(
+            () => NewDeliveries.PingAsync(db, tenantId, webhook.Id, now, Activity.Current?.Id, ct), d => [(d.Id, now)]);
+        await Send.ResponseAsync(new Response(delivery.Id, delivery.EventId), 202, ct);
     }
 }

@@ -2,17 +2,13 @@ using Webhooks.Api.Features.Shared;
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
-using Webhooks.Api.Features.Deliveries;
 using Webhooks.Core.Data;
-using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
 
 namespace Webhooks.Api.Features.Webhooks.Recover;
 
 internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, TimeProvider time) : Endpoint<Request, Response>
 {
-    // Requeued in chunks so one recovery of a long outage never holds a huge statement or a huge Redis call.
-    private const int Chunk = 1000;
-
     public override void Configure()
     {
         Post("/v1/webhooks/{id:guid}/recover");
@@ -44,21 +40,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, Ti
             return;
         }
 
-        var since = req.Since!.Value;
-        var until = req.Until ?? time.GetUtcNow();
-        var requeued = 0;
-        var after = Guid.Empty;
-        while (true)
-        {
-            var ids = await db.Deliveries.AsNoTracking()
-                .Where(d => d.WebhookId == req.Id && d.Status == DeliveryStatus.Failed && d.CreatedAt >= since && d.CreatedAt < until
-                            && d.Id.CompareTo(after) > 0)
-                .OrderBy(d => d.Id).Select(d => d.Id).Take(Chunk).ToListAsync(ct);
-            if (ids.Count == 0) break;
-            await requeue.RequeueAsync(ids, ct);
-            requeued += ids.Count;
-            after = ids[^1];
-        }
+        var requeued = await requeue.RequeueFailedAsync(db, req.Id, req.Since!.Value, req.Until ?? time.GetUtcNow(), ct);
         await Send.ResponseAsync(new Response(requeued), 202, ct);
     }
 }

@@ -1,0 +1,118 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
+
+namespace Webhooks.Core.Deliveries;
+
+/// <summary>
+/// Every statement that creates deliveries: publishing (events and their deliveries, one statement for any number of
+/// events) and the ping of one webhook. Once they return, the rows are committed and the caller schedules them
+/// (<see cref="DeliveryScheduler"/>).
+/// </summary>
+/// <remarks>
+/// The publish insert is written by hand: through EF (change tracking, a subscriber query, one INSERT per row,
+/// BEGIN/COMMIT) a publish cost the Api ~1 ms of CPU and Postgres five statements; perf showed EF as the largest share.
+/// The subscribers are chosen inside the statement, so a publish always sees the webhooks as committed at that moment
+/// (a webhook created, changed, paused or deleted a moment earlier, by any Api or Dispatcher, is respected), with no
+/// cache to go stale and no extra round trip. Every column is an array of one element per event, so rows of several
+/// tenants and requests can share a statement (the Api's group commit). Parameters are positional ($n), which spares
+/// Npgsql rewriting the SQL on every call, and the fixed text lets it auto-prepare.
+/// </remarks>
+public static class NewDeliveries
+{
+    /// <summary>A UUIDv7 for the event's millisecond, like <c>Guid.CreateVersion7(createdAt)</c>: a random UUIDv4
+    /// whose first 48 bits become the unix milliseconds and whose version bits 0100 become 0111. Delivery ids are
+    /// made in SQL because only the statement knows how many subscribers there are.</summary>
+    private const string DeliveryId =
+        "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
+        "substring(int8send(floor(extract(epoch FROM e.created_at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
+
+    // The deliveries' foreign key check on events runs at the end of the statement, when the events are in.
+    private const string PublishSql = $"""
+        WITH new_events AS (
+            INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
+            SELECT e.id, e.tenant_id, e.type, e.payload::jsonb, e.idempotency_key, e.created_at, e.trace_parent
+            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+                AS e(id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
+            RETURNING id, tenant_id, type, created_at)
+        INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status, attempt_count, next_attempt_at, created_at)
+        SELECT {DeliveryId}, e.tenant_id, e.id, w.id, 'pending', 0, e.created_at, e.created_at
+        FROM new_events e
+        JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.active AND w.deleted_at IS NULL AND w.events @> ARRAY[e.type::text]
+        RETURNING event_id, id, webhook_id, next_attempt_at
+        """;
+
+    /// <summary>A new event's row, before it is written.</summary>
+    public readonly record struct NewEvent(
+        Guid Id, Guid TenantId, string Type, string Payload, string? IdempotencyKey, DateTimeOffset CreatedAt, string? TraceParent);
+
+    /// <summary>A delivery the insert created: which event, its id, which webhook, when it is due.</summary>
+    public readonly record struct NewDelivery(Guid EventId, Guid Id, Guid WebhookId, DateTimeOffset DueAt);
+
+    /// <summary>
+    /// Inserts the events and one pending delivery per event × live webhook of its tenant subscribed to its type, in
+    /// one statement, hence one transaction: all or nothing. It returns only once Postgres has committed. A concurrent
+    /// publish of the same idempotency key fails it with a unique violation.
+    /// </summary>
+    public static async Task<List<NewDelivery>> PublishAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> events, CancellationToken ct)
+    {
+        var ids = new Guid[events.Count];
+        var tenants = new Guid[events.Count];
+        var types = new string[events.Count];
+        var payloads = new string[events.Count];
+        var keys = new string?[events.Count];
+        var createdAt = new DateTimeOffset[events.Count];
+        var traceParents = new string?[events.Count];
+        for (var i = 0; i < events.Count; i++)
+            (ids[i], tenants[i], types[i], payloads[i], keys[i], createdAt[i], traceParents[i]) = events[i];
+
+        await using var command = new NpgsqlCommand(PublishSql, connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid[]> { TypedValue = ids },
+                new NpgsqlParameter<Guid[]> { TypedValue = tenants },
+                new NpgsqlParameter<string[]> { TypedValue = types },
+                new NpgsqlParameter<string[]> { TypedValue = payloads },
+                new NpgsqlParameter<string?[]> { TypedValue = keys },
+                new NpgsqlParameter<DateTimeOffset[]> { TypedValue = createdAt },
+                new NpgsqlParameter<string?[]> { TypedValue = traceParents },
+            },
+        };
+        var deliveries = new List<NewDelivery>(events.Count);
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                deliveries.Add(new NewDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            // Read to the end: an error raised at commit arrives after the rows, and must not be taken for success.
+            while (await reader.NextResultAsync(ct)) { }
+        }
+        return deliveries;
+    }
+
+    /// <summary>A <c>webhook.ping</c> event and its one delivery to this webhook (whatever it subscribed to), due now.</summary>
+    /// <returns>The delivery, committed.</returns>
+    public static async Task<Delivery> PingAsync(WebhooksDbContext db, Guid tenantId, Guid webhookId, DateTimeOffset now, string? traceParent,
+        CancellationToken ct)
+    {
+        var ping = new Event
+        {
+            Id = Guid.CreateVersion7(now),
+            TenantId = tenantId,
+            Type = EventCatalog.Ping,
+            Payload = System.Text.Json.JsonSerializer.Serialize(new { webhookId }),
+            CreatedAt = now,
+            TraceParent = traceParent,
+        };
+        var delivery = new Delivery
+        {
+            Id = Guid.CreateVersion7(now), TenantId = tenantId, EventId = ping.Id, WebhookId = webhookId,
+            Status = DeliveryStatus.Pending, NextAttemptAt = now, CreatedAt = now,
+        };
+        db.Events.Add(ping);
+        db.Deliveries.Add(delivery);
+        await db.SaveChangesAsync(ct);
+        return delivery;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Webhooks.Core.Options;
+using Webhooks.Core.Deliveries;
+using Webhooks.Core.Queue;
+using Npgsql;
+using Webhooks.Dispatcher.Sending;
+
+namespace Webhooks.Dispatcher.Claiming;
+
+/// <summary>
+/// The first step of a delivery: claims due deliveries from the Redis schedule, reads them from Postgres (one query a
+/// claim, <see cref="ClaimedDeliveries"/>), and hands them to the <see cref="DeliveryProcessor"/>, up to
+/// <c>Webhooks:Delivery:MaxConcurrency</c> at once. It claims only as many as it has free slots (so no claimed lease
+/// ticks away in a local backlog) and claims again whenever a slot frees, so a slow endpoint holds its own slots and
+/// never a whole batch. Between claims it sleeps until just before the earliest due time (<see cref="ClaimAhead"/>),
+/// woken early by the Redis wake channel (a publish) or a finished delivery; the sleep is capped in case a wake is
+/// lost. A turn that fails (Redis or Postgres down) pauses the loop (<see cref="ClaimBackoff"/>).
+/// </summary>
+/// <remarks>REVIEW: slots are shared by all endpoints. A hanging endpoint holds one slot per delivery for up to the
+/// request timeout, so a backlog of more than MaxConcurrency deliveries to it would still slow everyone else; a
+/// per-webhook cap (deferring its surplus instead of sending it) is the next step if that shows up in practice.</remarks>
+internal sealed partial class DeliveryLoop(
+    DeliveryQueue queue,
+    IConnectionMultiplexer redis,
+    NpgsqlDataSource database,
+    DeliveryProcessor processor,
+    WakeSignal wake,
+    ClaimBackoff backoff,
+    TimeProvider time,
+    IOptions<DeliveryOptions> options,
+    ILogger<DeliveryLoop> logger) : BackgroundService
+{
+    internal const int MaxBatch = 100;
+    /// <summary>Deliveries are claimed this long before they are due, and the processor waits out the rest, so that the
+    /// claim and the read of the delivery (two round trips, a few ms under load) happen before the due time rather
+    /// than after it: a retry then leaves at its due time, not that much later.</summary>
+    internal static readonly TimeSpan ClaimAhead = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
+    /// <summary>At shutdown, deliveries being sent get this long to finish before they are abandoned and handed back.</summary>
+    internal static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<Guid, Task> _running = new();
+    private readonly CancellationTokenSource _abandon = new();
+    private bool _subscribed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested) await backoff.RunAsync(TurnAsync, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await DrainAsync();
+            await UnsubscribeAsync();
+        }
+    }
+
+    /// <summary>One claim, then a sleep until the next one is due, unless the claim filled every free slot.</summary>
+    private async ValueTask TurnAsync(CancellationToken stoppingToken)
+    {
+        if (!_subscribed) await SubscribeAsync();
+        var free = Math.Min(options.Value.MaxConcurrency - _running.Count, MaxBatch);
+        if (free <= 0)
+        {
+            await wake.WaitAsync(MaxSleep, time, stoppingToken);
+            return;
+        }
+        var ids = await queue.ClaimDueAsync(time.GetUtcNow() + ClaimAhead, free, options.Value.Lease);
+        if (ids.Count > 0) Start(ids, await ReadAsync(ids, stoppingToken));
+        if (ids.Count == free) return; // more may be due right now
+
+        var next = await queue.NextDueAtAsync();
+        var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
+        await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
+    }
+
+    /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
+    /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
+    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<Guid> ids, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenConnectionAsync(stoppingToken);
+            return await ClaimedDeliveries.ReadAsync(connection, ids as Guid[] ?? ids.ToArray(), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            foreach (var id in ids) await processor.HandBackAsync(id);
+            throw;
+        }
+        catch (Exception e)
+        {
+            LogReadFailed(e, ids.Count);
+            throw;
+        }
+    }
+
+    private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works)
+    {
+        var started = new List<Guid>(deliveryIds.Count);
+        var done = new Dictionary<Guid, TaskCompletionSource>(deliveryIds.Count);
+        foreach (var id in deliveryIds)
+        {
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already
+            // running here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not
+            // started twice: the running one acks or reschedules it.
+            if (_running.TryAdd(id, finished.Task))
+            {
+                started.Add(id);
+                done[id] = finished;
+            }
+            else LogAlreadyRunning(id);
+        }
+        if (started.Count == 0) return;
+        _ = Task.Run(() => processor.ProcessAsync(started, works, id =>
+        {
+            _running.TryRemove(id, out _);
+            done[id].SetResult();
+            wake.Set();
+        }, _abandon.Token));
+    }
+
+    private async Task DrainAsync()
+    {
+        var running = Task.WhenAll(_running.Values);
+        if (running.IsCompleted) return;
+        LogDraining(_running.Count);
+        if (await Task.WhenAny(running, Task.Delay(DrainTimeout, time)) != running)
+        {
+            await _abandon.CancelAsync();
+            await running;
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        await redis.GetSubscriber().SubscribeAsync(queue.Keys.Wake, OnWake);
+        _subscribed = true;
+    }
+
+    private async Task UnsubscribeAsync()
+    {
+        if (!_subscribed) return;
+        try
+        {
+            await redis.GetSubscriber().UnsubscribeAsync(queue.Keys.Wake, OnWake);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            // Shutting down anyway; the connection goes with the host.
+        }
+    }
+
+    private void OnWake(RedisChannel channel, RedisValue message) => wake.Set();
+
+    public override void Dispose()
+    {
+        _abandon.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(LogLevel.Error, "{Count} claimed deliveries could not be read; they stay in flight until their lease expires")]
+    private partial void LogReadFailed(Exception exception, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery {DeliveryId} was claimed again while still being processed here; left to the running worker")]
+    private partial void LogAlreadyRunning(Guid deliveryId);
+
+    [LoggerMessage(LogLevel.Information, "Stopping: waiting for {Count} deliveries in progress")]
+    private partial void LogDraining(int count);
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Webhooks.Core.Data;
+using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Deliveries;
+using Webhooks.Core.Queue;
+using Webhooks.Core.Secrets;
+using Webhooks.Core.Signing;
+using Webhooks.Dispatcher.Telemetry;
+using Webhooks.Dispatcher.Claiming;
+using Webhooks.Dispatcher.Retrying;
+using Webhooks.Dispatcher.Recording;
+
+namespace Webhooks.Dispatcher.Sending;
+
+/// <summary>
+/// Takes each claimed delivery to its next state: decides whether an attempt is due, signs and sends it
+/// (<see cref="WebhookSender"/>), has the attempt recorded (<see cref="AttemptRecorder"/>, which batches the writes)
+/// with the state the retry policy gives it (<see cref="RetryPolicy"/>), then acks it or puts it back in the schedule.
+/// Never throws for a delivery's sake; when Postgres or Redis fails it leaves the id in flight, and the lease reaper
+/// brings it back.
+/// </summary>
+internal sealed partial class DeliveryProcessor(
+    IServiceScopeFactory scopes,
+    DeliveryQueue queue,
+    WebhookSender sender,
+    RetryPolicy retryPolicy,
+    AttemptRecorder writer,
+    SecretProtector secrets,
+    DispatcherMetrics metrics,
+    TimeProvider time,
+    ILogger<DeliveryProcessor> logger)
+{
+    /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
+    private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
+    /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
+    /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
+    public Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, Action<Guid> finished,
+        CancellationToken stopping) =>
+        Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), finished, stopping)));
+
+    private async Task RunAsync(Guid deliveryId, DeliveryWork? work, Action<Guid> finished, CancellationToken stopping)
+    {
+        metrics.DeliveryStarted();
+        try
+        {
+            await ProcessAsync(deliveryId, work, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await HandBackAsync(deliveryId);
+        }
+        catch (Exception e)
+        {
+            LogLeftInFlight(e, deliveryId);
+        }
+        finally
+        {
+            metrics.DeliveryEnded();
+            finished(deliveryId);
+        }
+    }
+
+    private async Task ProcessAsync(Guid deliveryId, DeliveryWork? work, CancellationToken stopping)
+    {
+        var now = time.GetUtcNow();
+        if (work is null || work.IsFinal)
+        {
+            await queue.AckAsync(deliveryId);
+            return;
+        }
+        if (work.WhyWebhookClosed is { } reason)
+        {
+            await using (var scope = scopes.CreateAsyncScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+                await DeliveryEnding.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
+            }
+            await queue.AckAsync(deliveryId);
+            LogEnded(deliveryId, work.WebhookId, reason);
+            return;
+        }
+        if (work.NextAttemptAt is { } dueAt && dueAt > now + DueTolerance)
+        {
+            if (dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance)
+            {
+                // The schedule had it earlier than Postgres does (a restored or superseded score): Postgres wins.
+                await queue.RescheduleAsync(deliveryId, dueAt);
+                return;
+            }
+            await Task.Delay(dueAt - now, time, stopping); // claimed a moment early on purpose (see ClaimAhead)
+        }
+        await AttemptAsync(work, stopping);
+    }
+
+    private async Task AttemptAsync(DeliveryWork work, CancellationToken stopping)
+    {
+        var number = work.AttemptCount + 1;
+        using var scope = logger.BeginScope(new Dictionary<string, object>
+        {
+            ["DeliveryId"] = work.Id, ["WebhookId"] = work.WebhookId, ["TenantId"] = work.TenantId, ["AttemptNumber"] = number,
+        });
+        ActivityContext.TryParse(work.TraceParent, null, out var parent);
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent);
+        activity?.SetTag("webhooks.delivery.id", work.Id);
+        activity?.SetTag("webhooks.webhook.id", work.WebhookId);
+        activity?.SetTag("webhooks.tenant.id", work.TenantId);
+        activity?.SetTag("webhooks.event.type", work.EventType);
+        activity?.SetTag("webhooks.delivery.attempt", number);
+
+        var result = await SendAsync(work, stopping);
+        metrics.AttemptFinished(result, work.EventType);
+        activity?.SetTag("webhooks.delivery.outcome", result.OutcomeTag);
+        if (result.ResponseStatus is { } status) activity?.SetTag("http.response.status_code", status);
+        if (!result.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, result.Error ?? $"HTTP {result.ResponseStatus}");
+
+        var now = time.GetUtcNow();
+        var state = retryPolicy.StateAfter(number, result, now);
+        var record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
+        if (!record.Stored)
+        {
+            LogFenced(number);
+            await queue.AckAsync(work.Id);
+            return;
+        }
+        if (record.DisabledWebhook)
+        {
+            LogDisabledWebhook(record.Failure!.ConsecutiveFailures);
+            await queue.AckAsync(work.Id);
+            return;
+        }
+
+        if (state.NextAttemptAt is { } next)
+        {
+            LogRetrying(result.OutcomeTag, Reason(result), next);
+            await queue.RescheduleAsync(work.Id, next);
+            return;
+        }
+        if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
+        else LogFailed(number, result.OutcomeTag, Reason(result));
+        await queue.AckAsync(work.Id);
+    }
+
+    private async Task<SendResult> SendAsync(DeliveryWork work, CancellationToken stopping)
+    {
+        var attemptAt = time.GetUtcNow();
+        var body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
+        string secret;
+        string? previousSecret;
+        try
+        {
+            secret = secrets.Unprotect(work.SecretCiphertext);
+            previousSecret = work.PreviousSecretCiphertext is { } previous && work.PreviousSecretExpiresAt > attemptAt
+                ? secrets.Unprotect(previous)
+                : null;
+        }
+        catch (CryptographicException)
+        {
+            // Retrying cannot help; sending unsigned would be worse. Most likely Webhooks:Secrets:EncryptionKey changed.
+            return new SendResult(SendOutcome.Blocked, attemptAt, 0, [],
+                Error: "blocked: the webhook's signing secret cannot be decrypted (was the encryption key changed?)");
+        }
+        var headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
+        return await sender.SendAsync(work.Url, body, headers, stopping);
+    }
+
+
+
+    /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for
+    /// the lease to expire (the receiver may see it twice; it dedupes on webhook-id).</summary>
+    public async Task HandBackAsync(Guid deliveryId)
+    {
+        try
+        {
+            await queue.RescheduleAsync(deliveryId, time.GetUtcNow());
+        }
+        catch (Exception e)
+        {
+            LogLeftInFlight(e, deliveryId);
+        }
+    }
+
+
+    private static string Reason(SendResult result) => (result.ResponseStatus, result.Error) switch
+    {
+        ({ } status, null) => $"HTTP {status}",
+        ({ } status, { } error) => $"HTTP {status}: {error}",
+        (null, var error) => error ?? "no response",
+    };
+
+    [LoggerMessage(LogLevel.Debug, "Delivered with HTTP {StatusCode} in {DurationMs} ms")]
+    private partial void LogSucceeded(int? statusCode, int durationMs);
+
+    [LoggerMessage(LogLevel.Information, "Delivery attempt failed: {Reason} ({Outcome}); next attempt at {NextAttemptAt:O}")]
+    private partial void LogRetrying(string outcome, string reason, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery failed for good after {Attempts} attempt(s); the last: {Reason} ({Outcome})")]
+    private partial void LogFailed(int attempts, string outcome, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Delivery {DeliveryId} of webhook {WebhookId} ended without an attempt: {Reason}")]
+    private partial void LogEnded(Guid deliveryId, Guid webhookId, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "The webhook was disabled after {ConsecutiveFailures} consecutive failures; its live deliveries end")]
+    private partial void LogDisabledWebhook(int consecutiveFailures);
+
+    [LoggerMessage(LogLevel.Information, "Attempt {AttemptNumber} was not recorded: the delivery moved on meanwhile (another worker or the Api)")]
+    private partial void LogFenced(int attemptNumber);
+
+
+    [LoggerMessage(LogLevel.Error, "Delivery {DeliveryId} could not be processed; it stays in flight until its lease expires")]
+    private partial void LogLeftInFlight(Exception exception, Guid deliveryId);
+}
