@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastEndpoints;
+using FluentValidation.Results;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
@@ -20,7 +21,9 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
             s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
             s.Response<Response>(202, "One entry per event, in request order.");
-            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
+                .Conflict("An idempotencyKey was already used with a different type or data (or twice in the batch with different ones); " +
+                    "`errors` names `events[i].idempotencyKey`, and no event of the batch is published.");
         });
     }
 
@@ -29,8 +32,17 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < req.Events!.Count; i++)
             EventValidation.ThrowIfTooLarge(req.Events[i].Data, options.Value.MaxPayloadBytes, $"events[{i}].data");
-        var published = await publisher.PublishAsync(User.TenantId(),
-            req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
+        IReadOnlyList<PublishedEvent> published;
+        try
+        {
+            published = await publisher.PublishAsync(User.TenantId(),
+                req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            ThrowError(new ValidationFailure($"events[{reused.Index}].idempotencyKey", reused.Message), StatusCodes.Status409Conflict);
+            throw;
+        }
         await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: true);
     }
