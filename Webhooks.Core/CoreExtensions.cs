@@ -31,6 +31,9 @@ public static class CoreExtensions
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        // First hosted service of both services: a process whose keys cannot open the stored secrets never starts.
+        builder.Services.AddSingleton<EncryptionKeyCheck>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EncryptionKeyCheck>());
         builder.Services.AddSingleton(services => new QueueKeys(services.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryScheduler>();

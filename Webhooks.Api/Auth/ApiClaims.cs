@@ -12,6 +12,9 @@ public static class ApiClaims
 
     /// <summary>The caller's user id; only valid behind the TenantUser or TenantOwner policy.</summary>
     public static Guid UserId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(UserIdType)!);
+
+    /// <summary>Whether the caller is its tenant's owner (who manages every user's keys).</summary>
+    public static bool IsOwner(this ClaimsPrincipal user) => user.IsInRole(Roles.Owner);
 }
 
 public static class Roles

@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Webhooks.Core.Data;
 using Webhooks.Core.Secrets;
@@ -13,21 +12,23 @@ namespace Webhooks.Api.Auth;
 
 /// <summary>
 /// <c>Authorization: Bearer &lt;key&gt;</c>. The admin key comes from configuration; every other key belongs to a
-/// tenant user and is found by its SHA-256 hash. Challenges and forbids answer problem+json like every other error.
+/// tenant user and is found by its SHA-256 hash, in <see cref="ApiKeyCache"/> or else in Postgres. Challenges and
+/// forbids answer problem+json like every other error; the detail says why a known key was refused.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     IOptions<ApiOptions> apiOptions,
-    IMemoryCache cache,
+    ApiKeyCache cache,
+    ApiKeyUsage usage,
+    TimeProvider time,
     IServiceScopeFactory scopes,
     IProblemDetailsService problemDetails) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-
-    // Lookups are cached briefly: keys cannot be revoked through the API yet, and this takes a query off every request.
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(60);
+    private const string DefaultRefusal = "Send a valid API key as 'Authorization: Bearer <key>'.";
+    private static readonly object RefusalItem = new();
 
     private readonly byte[] _adminKeyHash = ApiKeyGenerator.Hash(apiOptions.Value.AdminApiKey);
 
@@ -43,27 +44,41 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (CryptographicOperations.FixedTimeEquals(hash, _adminKeyHash))
             return Success([new Claim(ClaimTypes.Role, Roles.Admin)]);
 
-        var claims = await cache.GetOrCreateAsync(Convert.ToHexString(hash), async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = CacheFor;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-            var found = await (
-                from key in db.ApiKeys
-                join user in db.Users on key.UserId equals user.Id
-                join tenant in db.Tenants on user.TenantId equals tenant.Id
-                where key.Hash == hash && key.RevokedAt == null
-                select new { user.Id, user.TenantId, IsOwner = tenant.OwnerUserId == user.Id }).FirstOrDefaultAsync(Context.RequestAborted);
-            return found is null
-                ? null
-                : new[]
-                {
-                    new Claim(ApiClaims.UserIdType, found.Id.ToString()),
-                    new Claim(ApiClaims.TenantIdType, found.TenantId.ToString()),
-                    new Claim(ClaimTypes.Role, found.IsOwner ? Roles.Owner : Roles.Member),
-                };
-        });
-        return claims is null ? AuthenticateResult.Fail("Unknown API key.") : Success(claims);
+        var hashText = Convert.ToHexString(hash);
+        var key = cache.Find(hashText) ?? await LookUpAsync(hash, hashText);
+        if (key is null) return AuthenticateResult.Fail("Unknown API key.");
+        if (key.ExpiresAt <= time.GetUtcNow()) return Refuse($"This API key expired at {key.ExpiresAt:O}.");
+
+        usage.Used(key.KeyId);
+        return Success(
+        [
+            new Claim(ApiClaims.UserIdType, key.UserId.ToString()),
+            new Claim(ApiClaims.TenantIdType, key.TenantId.ToString()),
+            new Claim(ClaimTypes.Role, key.IsOwner ? Roles.Owner : Roles.Member),
+        ]);
+    }
+
+    /// <summary>Finds the key in Postgres and caches it if it is live. Unknown and revoked keys are not cached, so
+    /// they cost no memory (and a revoked key is never remembered as valid).</summary>
+    private async Task<KnownApiKey?> LookUpAsync(byte[] hash, string hashText)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
+        var found = await (
+            from key in db.ApiKeys
+            join user in db.Users on key.UserId equals user.Id
+            join tenant in db.Tenants on user.TenantId equals tenant.Id
+            where key.Hash == hash && key.RevokedAt == null
+            select new KnownApiKey(key.Id, user.Id, user.TenantId, tenant.OwnerUserId == user.Id, key.ExpiresAt))
+            .FirstOrDefaultAsync(Context.RequestAborted);
+        if (found is not null) cache.Add(hashText, found);
+        return found;
+    }
+
+    private AuthenticateResult Refuse(string why)
+    {
+        Context.Items[RefusalItem] = why;
+        return AuthenticateResult.Fail(why);
     }
 
     private AuthenticateResult Success(IEnumerable<Claim> claims) =>
@@ -72,8 +87,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
-        return WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized",
-            "Send a valid API key as 'Authorization: Bearer <key>'.");
+        return WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized", Context.Items[RefusalItem] as string ?? DefaultRefusal);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>

@@ -17,6 +17,7 @@ using Webhooks.Api.Limits;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
+using Webhooks.Core.Secrets;
 
 namespace Webhooks.Api.Extensions;
 
@@ -42,7 +43,12 @@ internal static class Extensions
             .AddPolicy(Policies.TenantUser, p => p.RequireClaim(ApiClaims.TenantIdType))
             .AddPolicy(Policies.TenantOwner, p => p.RequireClaim(ApiClaims.TenantIdType).RequireRole(Roles.Owner));
 
-        builder.Services.AddMemoryCache();
+        // Known API keys, cached by hash; every process drops revoked ones within 2 s and records use once a minute.
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddHostedService<RevocationWatcher>();
+        builder.Services.AddSingleton<ApiKeyUsage>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
+        builder.Services.AddSingleton<SecretReencryption>(); // the reencrypt-secrets command
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();

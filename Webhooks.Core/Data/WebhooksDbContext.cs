@@ -15,6 +15,7 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<EncryptionKeyCanary> EncryptionKeyCanaries => Set<EncryptionKeyCanary>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WebhooksDbContext).Assembly);

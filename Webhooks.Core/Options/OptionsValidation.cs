@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Secrets;
 
 namespace Webhooks.Core.Options;
 
@@ -52,8 +53,27 @@ internal sealed class OptionsValidation :
             $"{EventsOptions.Section}:MaxPayloadBytes must be between 1024 and 16777216 (was {o.MaxPayloadBytes})."));
 
     public ValidateOptionsResult Validate(string? name, SecretsOptions o) => Collect(errors =>
-        Check(errors, o.EncryptionKey.Length >= 32,
-            $"{SecretsOptions.Section}:EncryptionKey is required: a random string of at least 32 characters (e.g. `openssl rand -base64 32`)."));
+    {
+        const string s = SecretsOptions.Section;
+        if (o.EncryptionKeys.Count == 0)
+        {
+            Check(errors, o.EncryptionKey.Length >= 32,
+                $"{s}:EncryptionKey is required (or a keyring in {s}:EncryptionKeys): a random string of at least 32 characters (e.g. `openssl rand -base64 32`).");
+            return;
+        }
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < o.EncryptionKeys.Count; i++)
+        {
+            var key = o.EncryptionKeys[i];
+            Check(errors, SecretProtector.IsValidKeyId(key.Id),
+                $"{s}:EncryptionKeys:{i}:Id must be 1–{SecretProtector.MaxKeyIdLength} letters, digits, '.', '_' or '-' (was '{key.Id}').");
+            Check(errors, key.Key.Length >= 32,
+                $"{s}:EncryptionKeys:{i}:Key (id '{key.Id}') must be a random string of at least 32 characters (e.g. `openssl rand -base64 32`).");
+            if (seen.TryGetValue(key.Id, out var first))
+                errors.Add($"{s}:EncryptionKeys:{i}:Id '{key.Id}' repeats {s}:EncryptionKeys:{first}:Id: each key needs an id of its own.");
+            else seen[key.Id] = i;
+        }
+    });
 
     public ValidateOptionsResult Validate(string? name, RedisOptions o) => Collect(errors =>
         Check(errors, o.KeyPrefix.Length is >= 1 and <= 64 && o.KeyPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'),

@@ -63,7 +63,7 @@ internal static class Seed
         var key = ApiKeyGenerator.Generate();
         db.ApiKeys.Add(new ApiKey
         {
-            Id = Guid.CreateVersion7(), UserId = userId, Prefix = ApiKeyGenerator.DisplayPrefix(key), Hash = ApiKeyGenerator.Hash(key), CreatedAt = now,
+            Id = Guid.CreateVersion7(), UserId = userId, Name = "seeded", Prefix = ApiKeyGenerator.DisplayPrefix(key), Hash = ApiKeyGenerator.Hash(key), CreatedAt = now,
         });
         return key;
     }

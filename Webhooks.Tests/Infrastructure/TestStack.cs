@@ -17,6 +17,7 @@ namespace Webhooks.Tests.Infrastructure;
 public sealed class TestStack : IAsyncDisposable
 {
     public const string AdminApiKey = "test-admin-key-0123456789abcdef";
+    public const string EncryptionKey = "test-encryption-key-0123456789abcdef-0123456789";
     private readonly InfrastructureFixture _infrastructure;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _configureServices;
@@ -36,7 +37,7 @@ public sealed class TestStack : IAsyncDisposable
             [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionString,
             ["Webhooks:Redis:KeyPrefix"] = KeyPrefix,
             ["Webhooks:AdminApiKey"] = AdminApiKey,
-            ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
+            ["Webhooks:Secrets:EncryptionKey"] = EncryptionKey,
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
             // Tests publish in bursts; the limit's own tests set it low. The limiter still runs on every publish.
             ["Webhooks:Limits:PublishPerSecondPerTenant"] = "1000000",
@@ -46,6 +47,8 @@ public sealed class TestStack : IAsyncDisposable
 
     public string DatabaseName { get; }
     public string KeyPrefix { get; }
+    /// <summary>The settings both services start with (connection strings included), e.g. for a process of the Api run by hand.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
 
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
     public static async Task<TestStack> StartAsync(InfrastructureFixture infrastructure,
@@ -96,11 +99,38 @@ public sealed class TestStack : IAsyncDisposable
     /// migrated, so it knows the types the migrations create.</summary>
     public NpgsqlDataSource DataSource => _dataSource ??= WebhooksDatabase.CreateDataSource(_settings[$"ConnectionStrings:{ResourceNames.Database}"]!);
 
-    public void StartDispatcher()
+    /// <param name="settings">Overrides of the stack's settings for this Dispatcher only (another encryption key, say).</param>
+    public void StartDispatcher(IDictionary<string, string?>? settings = null)
     {
         if (_dispatcher is not null) throw new InvalidOperationException("The Dispatcher is already running.");
-        _dispatcher = Configure(new WebApplicationFactory<DispatcherEntryPoint>());
-        _ = _dispatcher.Services;
+        var dispatcher = Configure(new WebApplicationFactory<DispatcherEntryPoint>(), settings);
+        try
+        {
+            _ = dispatcher.Services;
+        }
+        catch
+        {
+            dispatcher.Dispose();
+            throw;
+        }
+        _dispatcher = dispatcher;
+    }
+
+    /// <summary>One more Api process on the stack's database and Redis, as a scaled-out deployment runs them; the
+    /// caller disposes it. <paramref name="settings"/> override the stack's for this process only.</summary>
+    public WebApplicationFactory<ApiEntryPoint> StartAnotherApi(IDictionary<string, string?>? settings = null)
+    {
+        var api = Configure(new WebApplicationFactory<ApiEntryPoint>(), settings);
+        try
+        {
+            _ = api.Services;
+        }
+        catch
+        {
+            api.Dispose();
+            throw;
+        }
+        return api;
     }
 
     /// <summary>Stops the Dispatcher as a host shutdown would (graceful); see the fault tests for kill -9.</summary>
@@ -111,10 +141,11 @@ public sealed class TestStack : IAsyncDisposable
         _dispatcher = null;
     }
 
-    private WebApplicationFactory<T> Configure<T>(WebApplicationFactory<T> factory) where T : class =>
+    private WebApplicationFactory<T> Configure<T>(WebApplicationFactory<T> factory, IDictionary<string, string?>? overrides = null) where T : class =>
         factory.WithWebHostBuilder(web =>
         {
             foreach (var (key, value) in _settings) web.UseSetting(key, value);
+            foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureTestServices(services => _configureServices?.Invoke(services));
         });
 

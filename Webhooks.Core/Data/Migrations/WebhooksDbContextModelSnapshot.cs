@@ -36,10 +36,24 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<byte[]>("Hash")
                         .IsRequired()
                         .HasColumnType("bytea")
                         .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
 
                     b.Property<string>("Prefix")
                         .IsRequired()
@@ -61,6 +75,10 @@ namespace Webhooks.Core.Data.Migrations
                     b.HasIndex("Hash")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_hash");
+
+                    b.HasIndex("RevokedAt")
+                        .HasDatabaseName("ix_api_keys_revoked_at")
+                        .HasFilter("revoked_at IS NOT NULL");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_api_keys_user_id");
@@ -187,6 +205,27 @@ namespace Webhooks.Core.Data.Migrations
                         .HasDatabaseName("ix_delivery_attempts_delivery_id_number");
 
                     b.ToTable("delivery_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.EncryptionKeyCanary", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("key_id");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .HasColumnType("bytea")
+                        .HasColumnName("ciphertext");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_encryption_key_canaries");
+
+                    b.ToTable("encryption_key_canaries", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Event", b =>

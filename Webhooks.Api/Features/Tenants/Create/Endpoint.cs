@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
+using Webhooks.Api.Features.ApiKeys;
 using Webhooks.Api.Features.Shared;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
@@ -39,7 +40,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
             db.Users.Add(owner);
             await db.SaveChangesAsync(ct);
             tenant.OwnerUserId = owner.Id;
-            apiKey = ApiKeys.Issue(db, owner.Id, now);
+            apiKey = ApiKeyIssuer.Issue(db, owner.Id, ApiKeyIssuer.TenantOwnerKeyName, now).Key;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }

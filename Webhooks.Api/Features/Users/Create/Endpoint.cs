@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Features.ApiKeys;
 using Webhooks.Api.Features.Shared;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
@@ -35,7 +36,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
         var now = time.GetUtcNowForDb();
         var user = new User { Id = Guid.CreateVersion7(now), TenantId = tenantId, Email = email, Name = req.Name!.Trim(), CreatedAt = now };
         db.Users.Add(user);
-        var apiKey = ApiKeys.Issue(db, user.Id, now);
+        var apiKey = ApiKeyIssuer.Issue(db, user.Id, ApiKeyIssuer.UserKeyName, now).Key;
         try
         {
             await db.SaveChangesAsync(ct);

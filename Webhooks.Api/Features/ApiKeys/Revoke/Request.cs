@@ -1,0 +1,6 @@
+namespace Webhooks.Api.Features.ApiKeys.Revoke;
+
+internal sealed class Request
+{
+    public Guid Id { get; init; }
+}
