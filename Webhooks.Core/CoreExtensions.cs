@@ -32,6 +32,7 @@ public static class CoreExtensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton(services => new QueueKeys(services.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
+        builder.Services.AddSingleton(services => InFlightCaps.From(services.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryScheduler>();
         builder.Services.AddSingleton<DeliveryRequeue>();

@@ -24,6 +24,16 @@ public sealed class DeliveryOptions
     /// cannot starve the rest, and measured in bench/ to saturate two cores).</summary>
     public int MaxConcurrency { get; set; } = 256;
 
+    /// <summary>Attempts in flight to one webhook, across all Dispatchers together, 1 – 10 000 (default 64; see
+    /// README "Fair sharing"). Deliveries over it wait in Redis, in order, holding neither a send slot nor a
+    /// connection. It also bounds the connections to one webhook, which <c>MaxConnectionsPerServer</c> no longer does.
+    /// FIGURES</summary>
+    public int MaxInFlightPerWebhook { get; set; } = 64;
+
+    /// <summary>Attempts in flight to all of one tenant's webhooks, across all Dispatchers together, 1 – 100 000
+    /// (default 128). FIGURES</summary>
+    public int MaxInFlightPerTenant { get; set; } = 128;
+
     /// <summary>True only for local development and tests: turns off the SSRF guard.</summary>
     public bool AllowPrivateNetworks { get; set; }
 
