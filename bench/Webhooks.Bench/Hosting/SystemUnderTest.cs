@@ -43,6 +43,10 @@ internal sealed class SystemUnderTest : IAsyncDisposable
         // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
         "--Webhooks:Alerts:Thresholds:0=1000000",
         "--Webhooks:Alerts:DisableAfter=1000000",
+        .. options.FairnessCapsOff
+            ? (string[])[$"--Webhooks:Delivery:MaxInFlightPerWebhook={BenchOptions.CapsOffPerWebhook}",
+                $"--Webhooks:Delivery:MaxInFlightPerTenant={BenchOptions.CapsOffPerTenant}"]
+            : [],
     ];
 
     public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, CancellationToken ct)
