@@ -234,9 +234,6 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         return (dropped, granted);
     }
 
-    /// <summary>Held deliveries waiting for a slot under the caps, for the queue gauge.</summary>
-    public Task<long> HeldCountAsync() => Db.SortedSetLengthAsync(keys.Held);
-
     /// <summary>Adds deliveries Postgres says are live to the due set unless Redis already has them due, in flight or
     /// held under the caps, so a sweep never doubles a delivery that is being sent or waiting for a slot. Meant for deliveries due within
     /// <see cref="RestoreHorizon"/>: it cannot see later buckets, so a later delivery would be added again.</summary>
