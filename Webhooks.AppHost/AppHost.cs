@@ -1,4 +1,5 @@
 using Webhooks.AppHost;
+using Webhooks.AppHost.Demo;
 using Webhooks.AppHost.Infrastructure;
 using Webhooks.Core;
 
@@ -21,5 +22,7 @@ builder.AddProject<Projects.Webhooks_Dispatcher>(ResourceNames.Dispatcher)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health")
     .WaitFor(api); // the Api applies the EF migrations
+
+builder.AddWebhooksDemo(api, adminApiKey); // pos-simulator and demo-receiver, unless AppHost:Demo=false
 
 builder.Build().Run();

@@ -2,7 +2,8 @@ namespace Webhooks.Core;
 
 /// <summary>
 /// The names the AppHost gives its resources and the services look their connection strings up by (DESIGN.md,
-/// "Infrastructure"). The AppHost compiles this same file (a linked source), so each name is written once.
+/// "Infrastructure"). The AppHost, the bench and the demo's pos-simulator compile this same file (a linked source), so
+/// each name is written once.
 /// </summary>
 internal static class ResourceNames
 {
@@ -19,4 +20,10 @@ internal static class ResourceNames
 
     public const string Api = "api";
     public const string Dispatcher = "dispatcher";
+
+    /// <summary>The AppHost demo's publisher (on unless <c>AppHost:Demo=false</c>).</summary>
+    public const string PosSimulator = "pos-simulator";
+
+    /// <summary>The AppHost demo's receiver.</summary>
+    public const string DemoReceiver = "demo-receiver";
 }

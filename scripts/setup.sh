@@ -13,5 +13,12 @@ if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
   fi
 fi
 
+# The OpenAPI linter the tests run, pinned in tools/openapi-lint/package-lock.json (needs Node.js 20.19+ and npm).
+lint=tools/openapi-lint
+if [ ! -x "$lint/node_modules/.bin/redocly" ] || [ "$lint/package-lock.json" -nt "$lint/node_modules/.package-lock.json" ]; then
+  command -v npm >/dev/null || { echo "setup: npm is missing; install Node.js 20.19 or later" >&2; exit 1; }
+  npm ci --prefix "$lint" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 dotnet tool restore >/dev/null
 dotnet build Webhooks.sln -nologo -v quiet -clp:ErrorsOnly

@@ -4,12 +4,16 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Scalar.AspNetCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Events;
 using Webhooks.Api.Http;
+using Webhooks.Api.Limits;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
@@ -25,6 +29,11 @@ internal static class Extensions
 
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptions.Validator>();
+        builder.Services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptions.Validator>();
+        builder.Services.AddSingleton<PublishRateLimit>();
+        builder.Services.AddSingleton<FanOutLimit>();
+        builder.Services.AddSingleton<PublishLimits>();
 
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -38,6 +47,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddSingleton<EventDataSchemas>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(o =>
@@ -48,6 +58,15 @@ internal static class Extensions
                 s.Version = "v1";
                 s.Description = "Register webhooks, publish events, and follow every delivery and attempt.";
                 s.SchemaSettings.SchemaNameGenerator = new FeatureSchemaNameGenerator();
+                // Every operation that needs a key says so (anonymous ones get no requirement); the keys are opaque
+                // bearer tokens, not JWTs.
+                s.AddAuth(ApiKeyAuthenticationHandler.SchemeName, new NSwag.OpenApiSecurityScheme
+                {
+                    Type = NSwag.OpenApiSecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "`Authorization: Bearer <key>`: the admin key (Webhooks:AdminApiKey) or a tenant user's API key.",
+                });
+                s.DocumentProcessors.Add(new NullableWithoutType());
             };
             o.AutoTagPathSegmentIndex = 2; // tag by resource (/v1/webhooks → Webhooks), not by the version segment
             o.EnableJWTBearerAuth = false;
@@ -82,11 +101,33 @@ internal static class Extensions
         var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
         var logger = app.Services.GetRequiredService<ILogger<WebhooksDbContext>>();
         logger.LogInformation("Applying database migrations");
+        await CreateMigrationsHistoryAsync(db);
         await db.Database.MigrateAsync();
         // A migration may have created types (the delivery_status enum) that the data source's connections, opened
         // before it, do not know yet.
         await db.Database.OpenConnectionAsync();
         await ((NpgsqlConnection)db.Database.GetDbConnection()).ReloadTypesAsync();
         logger.LogInformation("Database migrations applied");
+    }
+
+    /// <summary>
+    /// On an empty database EF first reads the migrations-history table, fails, and logs that expected failure at
+    /// Error level ("Failed executing DbCommand"), a red badge on a newcomer's first look at the dashboard. Creating
+    /// the table first, with EF's own idempotent DDL, leaves that read nothing to fail on; every other failure is
+    /// still logged as before.
+    /// </summary>
+    private static async Task CreateMigrationsHistoryAsync(WebhooksDbContext db)
+    {
+        var creator = db.GetService<IRelationalDatabaseCreator>();
+        if (!await creator.ExistsAsync()) await creator.CreateAsync(); // as Migrate would (the AppHost creates it first)
+        var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync(script);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable)
+        {
+            // Another Api replica created it at the same moment (IF NOT EXISTS does not serialize concurrent creators).
+        }
     }
 }

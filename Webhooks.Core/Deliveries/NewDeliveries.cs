@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Events;
 
 namespace Webhooks.Core.Deliveries;
 
@@ -28,19 +30,28 @@ public static class NewDeliveries
         "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
         "substring(int8send(floor(extract(epoch FROM e.created_at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
 
-    // The deliveries' foreign key check on events runs at the end of the statement, when the events are in.
+    // The deliveries' foreign key check on events runs at the end of the statement, when the events are in. An event
+    // whose idempotency key is already taken (by a concurrent publish, or another request in the same group write) is
+    // skipped rather than failing the statement, so it never fails the requests it shares the write with; the last
+    // branch names the skipped events (a row with no delivery) so their publisher can look the winner up.
     private const string PublishSql = $"""
         WITH new_events AS (
             INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
             SELECT e.id, e.tenant_id, e.type, e.payload::jsonb, e.idempotency_key, e.created_at, e.trace_parent
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
                 AS e(id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
-            RETURNING id, tenant_id, type, created_at)
-        INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status, attempt_count, next_attempt_at, created_at)
-        SELECT {DeliveryId}, e.tenant_id, e.id, w.id, 'pending', 0, e.created_at, e.created_at
-        FROM new_events e
-        JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.active AND w.deleted_at IS NULL AND w.events @> ARRAY[e.type::text]
-        RETURNING event_id, id, webhook_id, next_attempt_at
+            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING id, tenant_id, type, created_at),
+        new_deliveries AS (
+            INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status, attempt_count, next_attempt_at, created_at)
+            SELECT {DeliveryId}, e.tenant_id, e.id, w.id, 'pending', 0, e.created_at, e.created_at
+            FROM new_events e
+            JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.active AND w.deleted_at IS NULL AND w.events @> ARRAY[e.type::text]
+            RETURNING event_id, id, webhook_id, next_attempt_at)
+        SELECT event_id, id, webhook_id, next_attempt_at FROM new_deliveries
+        UNION ALL
+        SELECT k.id, NULL, NULL, NULL FROM unnest($1::uuid[], $5::text[]) AS k(id, idempotency_key)
+        WHERE k.idempotency_key IS NOT NULL AND k.id NOT IN (SELECT id FROM new_events)
         """;
 
     /// <summary>A new event's row, before it is written.</summary>
@@ -50,12 +61,17 @@ public static class NewDeliveries
     /// <summary>A delivery the insert created: which event, its id, which webhook, when it is due.</summary>
     public readonly record struct NewDelivery(Guid EventId, Guid Id, Guid WebhookId, DateTimeOffset DueAt);
 
+    /// <summary>What a publish insert did: the deliveries it created, and the events it skipped because their
+    /// idempotency key was already taken (none of their deliveries were made).</summary>
+    public sealed record Published(List<NewDelivery> Deliveries, HashSet<Guid> TakenKeyEvents);
+
     /// <summary>
     /// Inserts the events and one pending delivery per event × live webhook of its tenant subscribed to its type, in
-    /// one statement, hence one transaction: all or nothing. It returns only once Postgres has committed. A concurrent
-    /// publish of the same idempotency key fails it with a unique violation.
+    /// one statement, hence one transaction: all or nothing. It returns only once Postgres has committed. An event whose
+    /// idempotency key the tenant already used (committed by a concurrent publish, or earlier in this statement) is
+    /// skipped, and reported in <see cref="Published.TakenKeyEvents"/>.
     /// </summary>
-    public static async Task<List<NewDelivery>> PublishAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> events, CancellationToken ct)
+    public static async Task<Published> PublishAsync(NpgsqlConnection connection, IReadOnlyList<NewEvent> events, CancellationToken ct)
     {
         var ids = new Guid[events.Count];
         var tenants = new Guid[events.Count];
@@ -81,14 +97,18 @@ public static class NewDeliveries
             },
         };
         var deliveries = new List<NewDelivery>(events.Count);
+        var taken = new HashSet<Guid>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
-                deliveries.Add(new NewDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            {
+                if (reader.IsDBNull(1)) taken.Add(reader.GetGuid(0));
+                else deliveries.Add(new NewDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            }
             // Read to the end: an error raised at commit arrives after the rows, and must not be taken for success.
             while (await reader.NextResultAsync(ct)) { }
         }
-        return deliveries;
+        return new Published(deliveries, taken);
     }
 
     /// <summary>A <c>webhook.ping</c> event and its one delivery to this webhook (whatever it subscribed to), due now.</summary>
@@ -101,7 +121,7 @@ public static class NewDeliveries
             Id = Guid.CreateVersion7(now),
             TenantId = tenantId,
             Type = EventCatalog.Ping,
-            Payload = System.Text.Json.JsonSerializer.Serialize(new { webhookId }),
+            Payload = JsonSerializer.Serialize(new WebhookPing(webhookId), EventsJsonContext.Default.WebhookPing),
             CreatedAt = now,
             TraceParent = traceParent,
         };

@@ -7,4 +7,8 @@ public sealed class EventsOptions
 
     /// <summary>Largest <c>data</c> payload accepted, 1 KiB – 16 MiB (default 256 KiB); larger gets 413.</summary>
     public int MaxPayloadBytes { get; set; } = 256 * 1024;
+
+    /// <summary>When true, an event whose <c>data</c> breaks its type's JSON Schema (see <c>GET /v1/event-types</c>)
+    /// is refused with a 400 naming the path (default false: any JSON object is accepted).</summary>
+    public bool ValidateSchemas { get; set; }
 }

@@ -110,6 +110,9 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <summary>Due times up to this (unix ms) go to the due set, later ones to a later bucket.</summary>
     private long NearUntil() => (_time.GetUtcNow() + NearHorizon).ToUnixTimeMilliseconds();
 
+    /// <summary>Members per ZADD when scheduling: a few hundred microseconds of Redis at most.</summary>
+    internal const int ScheduleChunk = 1000;
+
     /// <summary>Schedules deliveries: those due within <see cref="NearHorizon"/> in the due set (an earlier score it
     /// already holds stays) and wakes sleeping Dispatchers; later ones in their later bucket.</summary>
     public async Task ScheduleAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
@@ -128,7 +131,10 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         var writes = new List<Task>();
         if (near.Count > 0)
         {
-            writes.Add(Db.SortedSetAddAsync(keys.Due, near.ToArray(), SortedSetWhen.LessThan));
+            // A big fan-out goes in chunks: one ZADD holds Redis, for every process, for as long as it runs (~1 µs
+            // per member), and other clients' commands are served between chunks.
+            foreach (var chunk in near.Chunk(ScheduleChunk))
+                writes.Add(Db.SortedSetAddAsync(keys.Due, chunk, SortedSetWhen.LessThan));
             writes.Add(Db.PublishAsync(keys.Wake, (long)near.Min(e => e.Score)));
         }
         if (later.Count > 0)

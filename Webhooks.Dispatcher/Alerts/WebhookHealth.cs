@@ -75,7 +75,7 @@ internal sealed partial class WebhookHealth(TimeProvider time, IOptions<AlertsOp
             sent += await NotifyAsync(db, webhook.TenantId, recipients, webhookId, NotificationKinds.WebhookFailing,
                 FailureAlerts.FailingMessage(webhook.Url, count, statusCode, error), FailureAlerts.Details(failure, count, null),
                 FailureAlerts.FailingKey(count, streak), now, ct);
-            LogFailing(webhookId, webhook.Url, count, FailureAlerts.LastCause(statusCode, error));
+            LogFailing(webhookId, OriginOf(webhook.Url), count, FailureAlerts.LastCause(statusCode, error));
         }
 
         if (count < settings.DisableAfter && statusCode != FailureAlerts.GoneStatusCode)
@@ -86,7 +86,7 @@ internal sealed partial class WebhookHealth(TimeProvider time, IOptions<AlertsOp
         sent += await NotifyAsync(db, webhook.TenantId, recipients, webhookId, NotificationKinds.WebhookDisabled,
             FailureAlerts.DisabledMessage(webhook.Url, count, statusCode, error), FailureAlerts.Details(failure, count, reason),
             FailureAlerts.DisabledKey(streak, count), now, ct);
-        LogDisabled(webhookId, webhook.Url, reason, ended);
+        LogDisabled(webhookId, OriginOf(webhook.Url), reason, ended);
         return new FailureOutcome(count, true) { ThresholdsCrossed = crossed, NotificationsSent = sent, DeliveriesEnded = ended };
     }
 
@@ -155,6 +155,11 @@ internal sealed partial class WebhookHealth(TimeProvider time, IOptions<AlertsOp
         }
         return sent;
     }
+
+    /// <summary>What the logs show of a webhook's URL: its scheme, host and port. Receivers often carry a credential in
+    /// the path, query or user info (a chat incoming-webhook token, say), and logs travel further than the database.</summary>
+    internal static string OriginOf(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}" : "(not an absolute URL)";
 
     [LoggerMessage(LogLevel.Warning, "Webhook {WebhookId} ({Url}) has failed {ConsecutiveFailures} times in a row; last: {LastCause}")]
     private partial void LogFailing(Guid webhookId, string url, int consecutiveFailures, string lastCause);

@@ -109,7 +109,7 @@ internal sealed class WebhookSender : IDisposable
                 error = $"reading the response body failed: {SendErrors.Describe(e).Error}";
             }
             return new SendResult(success ? SendOutcome.Success : SendOutcome.HttpError, startedAt, Elapsed(), recorded,
-                status, ResponseHeaders(response), responseBody, error, RetryAfter(response));
+                status, Sending.ResponseHeaders.From(response), responseBody, error, RetryAfter(response));
         }
     }
 
@@ -123,11 +123,6 @@ internal sealed class WebhookSender : IDisposable
         foreach (var (name, value) in headers) recorded[name] = WebhookHeaders.IsSignature(name) ? Redacted : value;
         return recorded;
     }
-
-    private static Dictionary<string, string> ResponseHeaders(HttpResponseMessage response) =>
-        response.Headers.Concat(response.Content.Headers)
-            .GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
-            .ToDictionary(g => g.Key, g => string.Join(", ", g.SelectMany(h => h.Value)), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Retry-After as a delay from now (it came as seconds or an HTTP date); null when absent.</summary>
     private TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch

@@ -43,7 +43,7 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
         ];
 
         await using var connection = await _stack.DataSource.OpenConnectionAsync(Ct);
-        var created = await NewDeliveries.PublishAsync(connection, events, Ct);
+        var created = (await NewDeliveries.PublishAsync(connection, events, Ct)).Deliveries;
 
         Assert.Equal([(events[0].Id, subscribed.WebhookId), (events[1].Id, others.WebhookId)],
             created.Select(d => (d.EventId, d.WebhookId)).OrderBy(d => d.EventId == events[1].Id));
@@ -63,24 +63,31 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
     }
 
     [Fact]
-    public async Task A_publish_is_all_or_nothing_a_repeated_idempotency_key_writes_none_of_its_events()
+    public async Task A_taken_idempotency_key_skips_only_its_event_and_names_it_while_the_statement_writes_the_rest()
     {
         var tenant = await Seed.TenantAsync(_stack);
-        await Seed.WebhookAsync(_stack, tenant, "http://127.0.0.1:9/a", ["sale.created"]);
+        var webhook = await Seed.WebhookAsync(_stack, tenant, "http://127.0.0.1:9/a", ["sale.created"]);
         var now = DateTimeOffset.UtcNow;
+        await using var connection = await _stack.DataSource.OpenConnectionAsync(Ct);
+        var earlier = new NewDeliveries.NewEvent(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "taken", now, null);
+        await NewDeliveries.PublishAsync(connection, [earlier], Ct);
         NewDeliveries.NewEvent[] events =
         [
+            new(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "taken", now, null), // committed before
             new(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "same", now, null),
-            new(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "same", now, null),
+            new(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "same", now, null), // earlier in this statement
+            new(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", null, now, null),
         ];
 
-        await using var connection = await _stack.DataSource.OpenConnectionAsync(Ct);
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => NewDeliveries.PublishAsync(connection, events, Ct));
+        var published = await NewDeliveries.PublishAsync(connection, events, Ct);
 
-        Assert.Equal(PostgresErrorCodes.UniqueViolation, refused.SqlState);
+        Assert.Equal(new[] { events[0].Id, events[2].Id }.Order(), published.TakenKeyEvents.Order());
+        Assert.Equal(new[] { events[1].Id, events[3].Id }.Order(), published.Deliveries.Select(d => d.EventId).Order());
+        Assert.All(published.Deliveries, d => Assert.Equal(webhook.WebhookId, d.WebhookId));
         await using var db = _stack.CreateDbContext();
-        Assert.Equal(0, await db.Events.CountAsync(e => e.TenantId == tenant.TenantId, Ct));
-        Assert.Equal(0, await db.Deliveries.CountAsync(d => d.TenantId == tenant.TenantId, Ct));
+        Assert.Equal(new[] { earlier.Id, events[1].Id, events[3].Id }.Order(),
+            (await db.Events.Where(e => e.TenantId == tenant.TenantId).Select(e => e.Id).ToListAsync(Ct)).Order());
+        Assert.Equal(3, await db.Deliveries.CountAsync(d => d.TenantId == tenant.TenantId, Ct));
     }
 
     [Fact]

@@ -80,4 +80,30 @@ public sealed class HostileReceiverTests(InfrastructureFixture infrastructure)
         Assert.Equal(10 * 1024, attempt.ResponseBody!.Length);
         Assert.Null(attempt.Error);
     }
+
+    [Fact]
+    public async Task A_receiver_answering_with_60_KB_of_headers_leaves_the_attempt_10_KB_of_them()
+    {
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Respond = (context, _) =>
+        {
+            context.Response.StatusCode = 200;
+            for (var i = 0; i < 60; i++) context.Response.Headers[$"X-Padding-{i:00}"] = new string('h', 1000);
+            return Task.CompletedTask;
+        };
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings());
+        var tenant = await Seed.TenantAsync(stack);
+        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/headers"), ["sale.created"]);
+
+        var published = await Publish.EventAsync(stack, tenant, webhook);
+        Assert.Equal(DeliveryStatus.Success, (await Publish.FinalAsync(stack, published.DeliveryId)).Status);
+
+        var attempt = Assert.Single(await Publish.AttemptsAsync(stack, published.DeliveryId));
+        var headers = attempt.ResponseHeaders!;
+        var kept = headers.Sum(h => h.Key.Length + h.Value.Length);
+        Assert.InRange(kept, 9 * 1024, 10 * 1024);
+        Assert.Contains("X-Padding-00", headers.Keys);
+        Assert.DoesNotContain("X-Padding-59", headers.Keys);
+        Assert.EndsWith("…[truncated]", headers.Values.Single(v => v.EndsWith(']')));
+    }
 }

@@ -23,6 +23,7 @@ public sealed class AppFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(
         [
             $"--Parameters:admin-api-key={AdminApiKey}",
+            "--AppHost:Demo=false", // the demo's traffic would mix with the tests' (the demo has a test of its own)
             "--Webhooks:Delivery:AllowPrivateNetworks=true",
             "--Webhooks:Delivery:RetrySchedule:0=00:00:00.200",
             "--Webhooks:Delivery:RetrySchedule:1=00:00:00.400",

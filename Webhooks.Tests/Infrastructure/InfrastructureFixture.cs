@@ -28,7 +28,8 @@ public sealed class InfrastructureFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // The real AppHost minus its two projects: the tests run those in-process.
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(TestContext.Current.CancellationToken);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(["--AppHost:Demo=false"],
+            TestContext.Current.CancellationToken);
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList()) builder.Resources.Remove(project);
         _app = await builder.BuildAsync(TestContext.Current.CancellationToken);
         using var cts = new CancellationTokenSource(TestTimeouts.AppStart);

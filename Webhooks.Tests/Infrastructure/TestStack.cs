@@ -38,6 +38,8 @@ public sealed class TestStack : IAsyncDisposable
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
+            // Tests publish in bursts; the limit's own tests set it low. The limiter still runs on every publish.
+            ["Webhooks:Limits:PublishPerSecondPerTenant"] = "1000000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) _settings[key] = value;
     }
@@ -83,6 +85,9 @@ public sealed class TestStack : IAsyncDisposable
     }
 
     public HttpClient CreateAdminClient() => CreateClient(AdminApiKey);
+
+    /// <summary>A handler that sends to the in-process Api, e.g. as the primary handler of a <c>WebhooksClient</c>.</summary>
+    public HttpMessageHandler CreateHandler() => _api!.Server.CreateHandler();
 
     /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
     public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));

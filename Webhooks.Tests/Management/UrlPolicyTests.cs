@@ -29,6 +29,11 @@ public sealed class UrlPolicyTests(GuardedManagementStack fixture) : IClassFixtu
     [InlineData("http://[::ffff:169.254.169.254]/hook")]
     [InlineData("http://[fd00:ec2::254]/hook")]
     [InlineData("http://[fe80::1]/hook")]
+    [InlineData("http://168.63.129.16/machine")]            // Azure's host endpoint (wireserver)
+    [InlineData("http://[::ffff:8.8.8.8]/hook")]            // IPv4-mapped, even of a public address
+    [InlineData("http://[::ffff:0:808:808]/hook")]          // IPv4-translated
+    [InlineData("http://[64:ff9b:1::a00:5]/hook")]          // local-use NAT64
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook")] // Teredo
     [InlineData("http://localhost/hook")]
     [InlineData("http://LOCALHOST:8080/hook")]
     [InlineData("http://localhost./hook")]

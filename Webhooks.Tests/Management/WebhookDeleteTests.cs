@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Tests.Infrastructure;
 using static Webhooks.Tests.Management.ManagementApi;
@@ -84,6 +85,45 @@ public sealed class WebhookDeleteTests(ManagementStack fixture) : IClassFixture<
     }
 
     /// <summary>One event and a delivery per (webhook, status); a finished one completed at <paramref name="past"/>.</summary>
+    [Fact]
+    public async Task Deleting_while_a_dispatcher_records_a_failure_of_one_of_its_deliveries_neither_deadlocks_nor_leaves_it_live()
+    {
+        var tenant = await CreateTenantAsync(Stack);
+        using var owner = tenant.OwnerClient();
+        var doomed = (await CreateWebhookAsync(owner)).GetProperty("id").GetGuid();
+        var past = DateTimeOffset.UnixEpoch.AddYears(56);
+        var recorded = (await SeedDeliveriesAsync(tenant.TenantId, past, (doomed, DeliveryStatus.Retrying)))[0];
+
+        // What a Dispatcher's record of a failed attempt does, in this order: the delivery row, then the webhook's count.
+        await using var dispatcher = await Stack.DataSource.OpenConnectionAsync(Ct);
+        await using var recording = await dispatcher.BeginTransactionAsync(Ct);
+        await using (var attempt = new NpgsqlCommand("UPDATE deliveries SET attempt_count = attempt_count + 1 WHERE id = $1", dispatcher, recording)
+                     { Parameters = { new() { Value = recorded } } })
+            await attempt.ExecuteNonQueryAsync(Ct);
+
+        var deleting = owner.DeleteAsync($"/v1/webhooks/{doomed}", Ct);
+        // The delete now waits for the delivery the "Dispatcher" holds.
+        await Eventually.True(() => AnyoneWaitsForALockAsync(Stack.DatabaseName), "the delete waits for the recorded delivery");
+        await using (var failure = new NpgsqlCommand("UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1",
+                         dispatcher, recording) { Parameters = { new() { Value = doomed } } })
+            await failure.ExecuteNonQueryAsync(Ct); // a deadlock here (or in the delete) is what this test guards against
+        await recording.CommitAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await deleting).StatusCode);
+        await using var db = Stack.CreateDbContext();
+        var row = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == recorded, Ct);
+        Assert.Equal((DeliveryStatus.Failed, "webhook deleted"), (row.Status, row.LastError));
+    }
+
+    private async Task<bool> AnyoneWaitsForALockAsync(string database)
+    {
+        await using var connection = await Stack.DataSource.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", connection)
+            { Parameters = { new() { Value = database } } };
+        return (long)(await command.ExecuteScalarAsync(Ct))! > 0;
+    }
+
     private async Task<Guid[]> SeedDeliveriesAsync(Guid tenantId, DateTimeOffset past, params (Guid Webhook, DeliveryStatus Status)[] wanted)
     {
         await using var db = Stack.CreateDbContext();

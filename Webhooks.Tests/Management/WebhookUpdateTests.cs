@@ -176,4 +176,31 @@ public sealed class WebhookUpdateTests(ManagementStack fixture) : IClassFixture<
         Assert.Equal("by member", body.GetProperty("description").GetString());
         Assert.Equal(tenant.OwnerUserId, body.GetProperty("createdByUserId").GetGuid());
     }
+
+    [Fact]
+    public async Task A_change_racing_a_disable_answers_the_row_as_the_disable_left_it()
+    {
+        using var arranged = await ArrangeAsync();
+        var (client, id) = (arranged.Client, arranged.Id);
+
+        // The Dispatcher's side of the race: a disable, held open (uncommitted) while the PATCH arrives.
+        await using var db = Stack.CreateDbContext();
+        await using (var disable = await db.Database.BeginTransactionAsync(Ct))
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE webhooks SET active = false, disabled_at = now(), disabled_reason = 'test' WHERE id = {id}", Ct);
+            var patch = client.PatchJsonAsync($"/v1/webhooks/{id}", new { description = "During" });
+            await Eventually.True(async () => await db.Database.SqlQuery<int>($"""
+                SELECT count(*)::int AS "Value" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                """).SingleAsync(Ct) > 0, "the PATCH to wait for the webhook's row");
+            await disable.CommitAsync(Ct);
+
+            var body = await ReadAsync(await patch, HttpStatusCode.OK);
+            Assert.Equal("During", body.GetProperty("description").GetString());
+            Assert.False(body.GetProperty("active").GetBoolean());
+            Assert.Equal("test", body.GetProperty("disabledReason").GetString());
+        }
+        var read = await ReadAsync(await client.GetAsync($"/v1/webhooks/{id}", Ct), HttpStatusCode.OK);
+        Assert.False(read.GetProperty("active").GetBoolean());
+    }
 }

@@ -24,22 +24,6 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
-        // A concurrent publisher may commit the same Idempotency-Key between our look-up and our insert: the unique
-        // index turns that into a conflict, and the second pass then finds its event.
-        for (var pass = 1; ; pass++)
-        {
-            try
-            {
-                return await PublishOnceAsync(tenantId, events, ct);
-            }
-            catch (PostgresException e) when (pass < 3 && e.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-            }
-        }
-    }
-
-    private async Task<IReadOnlyList<PublishedEvent>> PublishOnceAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
-    {
         var keys = IdempotencyKeys(events);
         var existing = keys is null ? null : await FindByKeysAsync(tenantId, keys, ct);
 
@@ -67,10 +51,31 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
         if (rows.Count == 0) return results;
 
         // Not cancelled with the request: once handed over, the write completes (or fails) for everyone it carries.
-        foreach (var delivery in await writer.WriteAsync(rows))
+        var written = await writer.WriteAsync(rows);
+        foreach (var delivery in written.Deliveries)
             fresh[delivery.EventId].Add(new PublishedDelivery(delivery.Id, delivery.WebhookId, DeliveryStatus.Pending));
-        foreach (var row in rows) metrics.Published(row.Type, fresh[row.Id].Count);
+        foreach (var row in rows)
+        {
+            if (!written.TakenKeyEvents.Contains(row.Id)) metrics.Published(row.Type, fresh[row.Id].Count);
+        }
+        if (written.TakenKeyEvents.Count > 0) await AnswerTakenKeysAsync(tenantId, events, rows, written.TakenKeyEvents, results, ct);
         return results;
+    }
+
+    /// <summary>A concurrent publish committed some of our idempotency keys between our look-up and our write (the
+    /// write skipped those events): those items answer with the event that won, as a later repeat would. Postgres
+    /// decides a key's conflict only once the winner has committed, so the winner is there to be read.</summary>
+    private async Task AnswerTakenKeysAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, List<NewDeliveries.NewEvent> rows,
+        HashSet<Guid> taken, PublishedEvent[] results, CancellationToken ct)
+    {
+        var takenKeys = rows.Where(r => taken.Contains(r.Id)).Select(r => r.IdempotencyKey!).ToArray();
+        var winners = await FindByKeysAsync(tenantId, takenKeys, ct);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].IdempotencyKey is not { } key || !takenKeys.Contains(key)) continue;
+            results[i] = winners.TryGetValue(key, out var winner) ? winner
+                : throw new InvalidOperationException("An idempotency key's event was skipped as taken, yet no event holds the key.");
+        }
     }
 
     // A connection only for the requests that need one.

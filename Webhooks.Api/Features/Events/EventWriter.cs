@@ -15,7 +15,7 @@ namespace Webhooks.Api.Features.Events;
 /// its own, at once. Each request's events stay all-or-nothing: they go into one statement together.
 /// </summary>
 internal sealed partial class EventWriter(NpgsqlDataSource database, DeliveryScheduler scheduler, ILogger<EventWriter> logger)
-    : GroupCommit<EventWriter.Request, List<NewDeliveries.NewDelivery>>(MaxEventsPerWrite, MaxPayloadCharsPerWrite)
+    : GroupCommit<EventWriter.Request, NewDeliveries.Published>(MaxEventsPerWrite, MaxPayloadCharsPerWrite)
 {
     /// <summary>Requests with at least this many events are written on their own.</summary>
     private const int OwnWriteEvents = 100;
@@ -27,7 +27,7 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
 
     /// <summary>Writes one request's events; completes once they are committed (and their deliveries scheduled, or
     /// Redis' failure logged). Not cancelled with the request: once handed over, the write completes for everyone.</summary>
-    public Task<List<NewDeliveries.NewDelivery>> WriteAsync(IReadOnlyList<NewDeliveries.NewEvent> events)
+    public Task<NewDeliveries.Published> WriteAsync(IReadOnlyList<NewDeliveries.NewEvent> events)
     {
         var request = new Request(events, events.Sum(e => (long)e.Payload.Length), Activity.Current?.Context ?? default);
         return events.Count >= OwnWriteEvents ? CommitAloneAsync(request) : CommitAsync(request);
@@ -37,10 +37,11 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
 
     protected override long BytesOf(Request item) => item.PayloadChars;
 
-    // Any refusal (a concurrent repeat of an idempotency key, say) may be one request's: each is written again alone.
+    // A repeated idempotency key is no refusal (the statement skips it). Any other refusal, which the checks before the
+    // write should leave only to bugs and storage trouble, may be one request's: each is written again alone.
     protected override bool IsRefusal(Exception exception) => exception is PostgresException;
 
-    protected override async Task<IReadOnlyList<List<NewDeliveries.NewDelivery>>> WriteGroupAsync(IReadOnlyList<Request> group)
+    protected override async Task<IReadOnlyList<NewDeliveries.Published>> WriteGroupAsync(IReadOnlyList<Request> group)
     {
         // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
         // shared write gets a span of its own, linked to each request it carries.
@@ -53,23 +54,24 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
         return PerRequest(group, created);
     }
 
-    protected override Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<List<NewDeliveries.NewDelivery>> results) =>
-        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r).Select(d => (d.Id, d.DueAt)).ToList());
+    protected override Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<NewDeliveries.Published> results) =>
+        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Id, d.DueAt)).ToList());
 
     protected override void OnSplitting(Exception exception, int count) => LogSplitting(exception, count);
 
-    /// <summary>Hands each request the deliveries of its own events.</summary>
-    private static List<NewDeliveries.NewDelivery>[] PerRequest(IReadOnlyList<Request> group, List<NewDeliveries.NewDelivery> created)
+    /// <summary>Hands each request the deliveries, and the skipped events, of its own events.</summary>
+    private static NewDeliveries.Published[] PerRequest(IReadOnlyList<Request> group, NewDeliveries.Published created)
     {
         if (group.Count == 1) return [created];
-        var byEvent = new Dictionary<Guid, List<NewDeliveries.NewDelivery>>();
-        var perRequest = new List<NewDeliveries.NewDelivery>[group.Count];
+        var byEvent = new Dictionary<Guid, NewDeliveries.Published>();
+        var perRequest = new NewDeliveries.Published[group.Count];
         for (var i = 0; i < group.Count; i++)
         {
-            perRequest[i] = [];
+            perRequest[i] = new NewDeliveries.Published([], []);
             foreach (var e in group[i].Events) byEvent[e.Id] = perRequest[i];
         }
-        foreach (var delivery in created) byEvent[delivery.EventId].Add(delivery);
+        foreach (var delivery in created.Deliveries) byEvent[delivery.EventId].Deliveries.Add(delivery);
+        foreach (var skipped in created.TakenKeyEvents) byEvent[skipped].TakenKeyEvents.Add(skipped);
         return perRequest;
     }
 

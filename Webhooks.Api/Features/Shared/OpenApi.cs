@@ -25,6 +25,9 @@ internal static class OpenApi
     public static EndpointSummary PayloadTooLarge(this EndpointSummary s) =>
         s.Problem(413, "The body or an event's data is over its size limit (Webhooks:Events:MaxPayloadBytes).");
 
+    public static EndpointSummary TooManyRequests(this EndpointSummary s, string description) =>
+        s.Problem(429, description);
+
     private static EndpointSummary Problem(this EndpointSummary s, int status, string description)
     {
         s.Response<ProblemDetails>(status, description, ProblemJson);

@@ -38,11 +38,14 @@ internal sealed class SystemUnderTest : IAsyncDisposable
     /// <summary>Settings every scenario relies on; they reach both services through the AppHost's <c>Webhooks:*</c> pass-through.</summary>
     public static IReadOnlyList<string> Settings(BenchOptions options) =>
     [
+        "--AppHost:Demo=false", // no demo traffic beside the measured load
         "--Webhooks:Delivery:AllowPrivateNetworks=true", // the receiver is on 127.0.0.1
         $"--Webhooks:Delivery:RetrySchedule:0={options.RetryDelay:c}", // one short retry, for retry punctuality
         // The retry scenario fails first attempts in a row on purpose; alerts and auto-disable would stop it.
         "--Webhooks:Alerts:Thresholds:0=1000000",
         "--Webhooks:Alerts:DisableAfter=1000000",
+        // One tenant publishes flat out: the limit is raised out of reach, but its check still runs on every publish.
+        "--Webhooks:Limits:PublishPerSecondPerTenant=1000000",
         .. options.FairnessCapsOff
             ? (string[])[$"--Webhooks:Delivery:MaxInFlightPerWebhook={BenchOptions.CapsOffPerWebhook}",
                 $"--Webhooks:Delivery:MaxInFlightPerTenant={BenchOptions.CapsOffPerTenant}"]

@@ -3,11 +3,12 @@ using FastEndpoints;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events.Publish;
 
-internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
+internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -19,7 +20,8 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
             s.Summary = "Publish an event to every webhook subscribed to its type.";
             s.Description = "Accepted events are never lost. An Idempotency-Key header makes a repeat return the same event and create no new deliveries.";
             s.Response<Response>(202, "The event and one pending delivery per active subscribed webhook.");
-            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
         });
     }
 
@@ -27,6 +29,13 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
     {
         var started = Stopwatch.GetTimestamp();
         EventValidation.ThrowIfTooLarge(req.Data, options.Value.MaxPayloadBytes, "data");
+
+        if (await limits.RefuseAsync(User.TenantId(), [req.Type!], HttpContext, ct) is { } refusal)
+        {
+            await Send.ResultAsync(refusal);
+            return;
+        }
+
         var published = await publisher.PublishAsync(User.TenantId(), [new EventToPublish(req.Type!, req.Data, req.IdempotencyKey)], ct);
         await Send.ResponseAsync(Response.From(published[0]), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: false);

@@ -22,6 +22,8 @@ internal sealed class Request
         {
             RuleFor(r => r.Type).MustBePublishableType();
             RuleFor(r => r.Data).MustBeJsonObject();
+            RuleFor(r => r.Data).MustBeStorable();
+            RuleFor(r => r.Data).MustMatchItsSchema(r => r.Type, () => Resolve<EventDataSchemas>());
             RuleFor(r => r.IdempotencyKey).MustBeIdempotencyKey().OverridePropertyName("Idempotency-Key");
         }
     }

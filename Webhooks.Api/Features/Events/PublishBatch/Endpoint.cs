@@ -4,11 +4,12 @@ using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Http;
+using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
 namespace Webhooks.Api.Features.Events.PublishBatch;
 
-internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
+internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, IOptions<EventsOptions> options, ApiMetrics metrics) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -20,7 +21,8 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
             s.Summary = "Publish up to 1000 events in one request and one transaction.";
             s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
             s.Response<Response>(202, "One entry per event, in request order.");
-            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge();
+            s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
         });
     }
 
@@ -29,6 +31,11 @@ internal sealed class Endpoint(EventPublisher publisher, IOptions<EventsOptions>
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < req.Events!.Count; i++)
             EventValidation.ThrowIfTooLarge(req.Events[i].Data, options.Value.MaxPayloadBytes, $"events[{i}].data");
+        if (await limits.RefuseAsync(User.TenantId(), req.Events.ConvertAll(e => e.Type!), HttpContext, ct) is { } refusal)
+        {
+            await Send.ResultAsync(refusal);
+            return;
+        }
         var published = await publisher.PublishAsync(User.TenantId(),
             req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
         await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);

@@ -22,12 +22,15 @@ internal sealed class Request
     {
         public Validator()
         {
+            var schemas = () => Resolve<EventDataSchemas>();
             RuleFor(r => r.Events).NotEmpty().WithMessage("events must hold 1 to 1000 events.")
                 .Must(e => e is null || e.Count <= MaxEvents).WithMessage($"events must hold at most {MaxEvents} events.");
             RuleForEach(r => r.Events).NotNull().WithMessage("an event may not be null.").ChildRules(item =>
             {
                 item.RuleFor(i => i.Type).MustBePublishableType();
                 item.RuleFor(i => i.Data).MustBeJsonObject();
+                item.RuleFor(i => i.Data).MustBeStorable();
+                item.RuleFor(i => i.Data).MustMatchItsSchema(i => i.Type, schemas);
                 item.RuleFor(i => i.IdempotencyKey).MustBeIdempotencyKey();
             });
         }

@@ -27,21 +27,28 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
     {
         var tenantId = User.TenantId();
         // Soft delete and the end of its deliveries are one change: no delivery may stay live for a deleted webhook.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var webhook = await db.Webhooks.VisibleTo(tenantId).FirstOrDefaultAsync(w => w.Id == req.Id, ct);
-        if (webhook is null)
+        // A delivery whose attempt a Dispatcher is recording right now is locked by that Dispatcher, which then waits
+        // for this webhook's row (its failure count): waiting for that delivery while holding the webhook would
+        // deadlock. So the transaction skips it, and a second pass, holding nothing, waits for it and ends it.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
-            await Send.ResultAsync(WebhookQueries.NotFound());
-            return;
-        }
+            var webhook = await db.Webhooks.VisibleTo(tenantId).FirstOrDefaultAsync(w => w.Id == req.Id, ct);
+            if (webhook is null)
+            {
+                await Send.ResultAsync(WebhookQueries.NotFound());
+                return;
+            }
 
-        var now = time.GetUtcNowForDb();
-        webhook.DeletedAt = now;
-        webhook.Active = false;
-        webhook.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
-        await DeliveryEnding.EndLiveOfWebhookAsync(db, webhook.Id, DeliveryEnding.WebhookDeleted, now, skipLocked: false, ct);
-        await tx.CommitAsync(ct);
+            var now = time.GetUtcNowForDb();
+            webhook.DeletedAt = now;
+            webhook.Active = false;
+            webhook.UpdatedAt = now;
+            await db.SaveChangesAsync(ct);
+            await DeliveryEnding.EndLiveOfWebhookAsync(db, webhook.Id, DeliveryEnding.WebhookDeleted, now, skipLocked: true, ct);
+            await tx.CommitAsync(ct);
+        }
+        await DeliveryEnding.EndLiveOfWebhookAsync(db, req.Id, DeliveryEnding.WebhookDeleted, time.GetUtcNowForDb(), skipLocked: false,
+            CancellationToken.None);
         await Send.NoContentAsync(ct);
     }
 }

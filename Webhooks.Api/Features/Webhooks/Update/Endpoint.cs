@@ -26,7 +26,13 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
 
     public override async Task HandleAsync(Request req, CancellationToken ct)
     {
-        var webhook = await db.Webhooks.VisibleTo(User.TenantId()).FirstOrDefaultAsync(w => w.Id == req.Id, ct);
+        var tenantId = User.TenantId();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Read under the row lock, held to the commit: a Dispatcher that disables the webhook (or counts a failure)
+        // meanwhile waits, so the answer is the row as this change left it, never a state it does not have.
+        var webhook = await db.Webhooks
+            .FromSql($"SELECT * FROM webhooks WHERE id = {req.Id} AND tenant_id = {tenantId} AND deleted_at IS NULL FOR UPDATE")
+            .FirstOrDefaultAsync(ct);
         if (webhook is null)
         {
             await Send.ResultAsync(WebhookQueries.NotFound());
@@ -53,6 +59,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
             webhook.UpdatedAt = time.GetUtcNowForDb();
             await db.SaveChangesAsync(ct);
         }
+        await transaction.CommitAsync(ct);
         await Send.OkAsync(new WebhookResponse(webhook), ct);
     }
 }
