@@ -183,6 +183,24 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
         Assert.Equal(DeliveryQueue.PromoteBatch + 10, await DueCountAsync());
     }
 
+    [Fact]
+    public async Task A_requeue_schedules_every_delivery_but_those_in_flight_and_answers_those()
+    {
+        var (inFlight, dueLater, unscheduled) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        await _queue.ScheduleAsync(inFlight, Now);
+        Assert.Equal([inFlight], await _queue.ClaimDueAsync(Now, 10, Lease));
+        await _queue.ScheduleAsync(dueLater, Now + TimeSpan.FromMinutes(1));
+
+        Assert.Equal([inFlight], await _queue.ScheduleUnlessInFlightAsync([inFlight, dueLater, unscheduled], Now));
+
+        Assert.Null(await ScoreAsync(inFlight));
+        Assert.Equal(1, await InFlightCountAsync());
+        Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(dueLater));
+        Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(unscheduled));
+        // The in-flight one is never claimed a second time while its attempt runs.
+        Assert.Equal(new[] { dueLater, unscheduled }.Order(), (await _queue.ClaimDueAsync(Now, 10, Lease)).Order());
+    }
+
     private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id));
 
     private async Task AssertNoLaterBucketsAsync()
