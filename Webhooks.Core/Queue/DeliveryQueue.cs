@@ -148,6 +148,42 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
 
+    /// <summary>The deliveries among these whose attempt is in flight now (claimed, lease not ended).</summary>
+    public async Task<IReadOnlyList<Guid>> InFlightAsync(IReadOnlyList<Guid> deliveryIds)
+    {
+        if (deliveryIds.Count == 0) return [];
+        var scores = await Db.SortedSetScoresAsync(keys.InFlight, deliveryIds.Select(Member).ToArray());
+        return deliveryIds.Where((_, i) => scores[i] is not null).ToList();
+    }
+
+    /// <summary>
+    /// A manual retry or recovery: makes these deliveries due at <paramref name="dueAt"/> (an earlier score already in
+    /// the due set stays), except those in flight, which it leaves alone and answers. One script, so no claim can come
+    /// between the look and the add: a delivery is never in the due set while in flight, and so never claimed, and sent,
+    /// a second time while its first attempt runs (its worker reschedules it from Postgres when done). For times within
+    /// <see cref="NearHorizon"/> (a retry is due now).
+    /// </summary>
+    /// <returns>The deliveries not scheduled because an attempt of theirs is in flight.</returns>
+    public async Task<IReadOnlyList<Guid>> ScheduleUnlessInFlightAsync(IReadOnlyCollection<Guid> deliveryIds, DateTimeOffset dueAt)
+    {
+        if (deliveryIds.Count == 0) return [];
+        var at = dueAt.ToUnixTimeMilliseconds();
+        var args = new RedisValue[deliveryIds.Count + 1];
+        args[0] = at;
+        var i = 1;
+        foreach (var id in deliveryIds) args[i++] = Member(id);
+        var inFlight = (RedisValue[])(await Db.ScriptEvaluateAsync("""
+            local inflight = {}
+            for i = 2, #ARGV do
+              if redis.call('ZSCORE', KEYS[2], ARGV[i]) then inflight[#inflight + 1] = ARGV[i]
+              else redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[i]) end
+            end
+            return inflight
+            """, [keys.Due, keys.InFlight], args))!;
+        if (inFlight.Length < deliveryIds.Count) await Db.PublishAsync(keys.Wake, at);
+        return Array.ConvertAll(inFlight, FromMember);
+    }
+
     /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
     /// <c>now + lease</c>, after promoting up to <see cref="PromoteBatch"/> entries of later buckets that start within
     /// <see cref="NearHorizon"/> of <paramref name="now"/> into the due set.</summary>
