@@ -20,6 +20,10 @@ internal sealed class OptionsValidation :
         Check(errors, o.MaxResponseBodyBytes is >= 0 and <= 1024 * 1024,
             $"{s}:MaxResponseBodyBytes must be between 0 and 1048576 (was {o.MaxResponseBodyBytes}).");
         Check(errors, o.MaxConcurrency is >= 1 and <= 10_000, $"{s}:MaxConcurrency must be between 1 and 10000 (was {o.MaxConcurrency}).");
+        Check(errors, o.MaxInFlightPerWebhook is >= 1 and <= 10_000,
+            $"{s}:MaxInFlightPerWebhook must be between 1 and 10000 (was {o.MaxInFlightPerWebhook}).");
+        Check(errors, o.MaxInFlightPerTenant is >= 1 and <= 100_000,
+            $"{s}:MaxInFlightPerTenant must be between 1 and 100000 (was {o.MaxInFlightPerTenant}).");
         Check(errors, o.MaxRetryAfter >= TimeSpan.Zero && o.MaxRetryAfter <= TimeSpan.FromDays(1),
             $"{s}:MaxRetryAfter must be between 00:00:00 and 1.00:00:00 (was {o.MaxRetryAfter}).");
         Check(errors, o.LeaseMargin >= TimeSpan.FromMilliseconds(100) && o.LeaseMargin <= TimeSpan.FromHours(1),

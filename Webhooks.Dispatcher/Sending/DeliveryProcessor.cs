@@ -35,6 +35,12 @@ internal sealed partial class DeliveryProcessor(
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>Whether processing <paramref name="work"/> would send an attempt (the in-flight caps count only
+    /// those): false when it is finished, its webhook closed, or Postgres has it due later than the claim.</summary>
+    public static bool WillAttempt(DeliveryWork work, DateTimeOffset now) =>
+        !work.IsFinal && work.WhyWebhookClosed is null
+        && !(work.NextAttemptAt is { } dueAt && dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance);
+
     /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
     /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
     /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>

@@ -16,6 +16,8 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
 
     [Theory]
     [InlineData("Webhooks:Delivery:MaxConcurrency", "0")]
+    [InlineData("Webhooks:Delivery:MaxInFlightPerWebhook", "0")]
+    [InlineData("Webhooks:Delivery:MaxInFlightPerTenant", "0")]
     [InlineData("Webhooks:Delivery:RequestTimeout", "00:00:00")]
     [InlineData("Webhooks:Alerts:DisableAfter", "0")]
     [InlineData("Webhooks:Retention:Schedule", "not a cron")]

@@ -26,15 +26,17 @@ public sealed class TestStack : IAsyncDisposable
     private ConnectionMultiplexer? _redis;
     private NpgsqlDataSource? _dataSource;
 
-    private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices)
+    private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices,
+        RedisBackend redis)
     {
         _infrastructure = infrastructure;
+        RedisConnectionString = infrastructure.RedisConnectionStringOf(redis);
         (DatabaseName, KeyPrefix) = infrastructure.NextStack();
         _configureServices = configureServices;
         _settings = new Dictionary<string, string?>
         {
             [$"ConnectionStrings:{ResourceNames.Database}"] = infrastructure.DatabaseConnectionString(DatabaseName),
-            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionString,
+            [$"ConnectionStrings:{ResourceNames.Redis}"] = RedisConnectionString,
             ["Webhooks:Redis:KeyPrefix"] = KeyPrefix,
             ["Webhooks:AdminApiKey"] = AdminApiKey,
             ["Webhooks:Secrets:EncryptionKey"] = EncryptionKey,
@@ -50,12 +52,16 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>The settings both services start with (connection strings included), e.g. for a process of the Api run by hand.</summary>
     public IReadOnlyDictionary<string, string?> Settings => _settings;
 
+    /// <summary>The Redis the stack's services use: the standalone server or the cluster's node list.</summary>
+    public string RedisConnectionString { get; }
+
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
     public static async Task<TestStack> StartAsync(InfrastructureFixture infrastructure,
-        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true,
+        RedisBackend redis = RedisBackend.Standalone)
     {
-        var stack = new TestStack(infrastructure, settings, configureServices);
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
+        var stack = new TestStack(infrastructure, settings, configureServices, redis);
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack.RedisConnectionString);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
         if (withDispatcher) stack.StartDispatcher();
@@ -73,7 +79,7 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server.</summary>
     public async Task ClearScheduleAsync()
     {
-        foreach (var server in _redis!.GetServers())
+        foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
             await foreach (var key in server.KeysAsync(pattern: Queue.Keys.Tag + "*")) await Redis.KeyDeleteAsync(key);
     }
 
@@ -91,6 +97,9 @@ public sealed class TestStack : IAsyncDisposable
 
     /// <summary>A handler that sends to the in-process Api, e.g. as the primary handler of a <c>WebhooksClient</c>.</summary>
     public HttpMessageHandler CreateHandler() => _api!.Server.CreateHandler();
+
+    /// <summary>A client of the Dispatcher's own endpoints (health).</summary>
+    public HttpClient CreateDispatcherClient() => (_dispatcher ?? throw new InvalidOperationException("No Dispatcher in this stack.")).CreateClient();
 
     /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
     public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));
