@@ -15,13 +15,15 @@ var api = builder.AddProject<Projects.Webhooks_Api>(ResourceNames.Api)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__AdminApiKey", adminApiKey)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithReplicasFrom(builder.Configuration, Replicas.ApiKey);
 
 builder.AddProject<Projects.Webhooks_Dispatcher>(ResourceNames.Dispatcher)
     .WithWebhooksInfrastructure(infrastructure)
     .WithWebhooksSettings(builder.Configuration)
     .WithEnvironment("Webhooks__Secrets__EncryptionKey", secretsKey)
     .WithHttpHealthCheck("/health")
+    .WithReplicasFrom(builder.Configuration, Replicas.DispatcherKey)
     .WaitFor(api); // the Api applies the EF migrations
 
 builder.AddWebhooksPortal(api); // the tenant portal, unless AppHost:Portal=false

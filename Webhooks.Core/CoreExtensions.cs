@@ -27,11 +27,17 @@ public static class CoreExtensions
             options.UseWebhooksDatabase(services.GetRequiredService<NpgsqlDataSource>()));
         // No span per Redis command: the instrumentation profiles every command (measurable CPU at thousands of claims
         // and acks a second), and the spans only cluttered traces whose story the publish and deliver spans tell.
-        builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing = true);
+        // allowAdmin: on a Redis Cluster the health check asks CLUSTER INFO, an admin command, so an operator's connection
+        // string can be the cluster's node list and nothing more. The services themselves issue no admin command.
+        builder.AddRedisClient(ResourceNames.Redis, settings => settings.DisableTracing = true, options => options.AllowAdmin = true);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        // First hosted service of both services: a process whose keys cannot open the stored secrets never starts.
+        builder.Services.AddSingleton<EncryptionKeyCheck>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EncryptionKeyCheck>());
         builder.Services.AddSingleton(services => new QueueKeys(services.GetRequiredService<IOptions<RedisOptions>>().Value.KeyPrefix));
+        builder.Services.AddSingleton(services => InFlightCaps.From(services.GetRequiredService<IOptions<DeliveryOptions>>().Value));
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryScheduler>();
         builder.Services.AddSingleton<DeliveryRequeue>();

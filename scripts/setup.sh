@@ -3,14 +3,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 # Without a container runtime the AppHost runs Postgres and Redis as local processes from Debian's packages.
 if ! docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
   if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ ! -x /usr/bin/redis-server ]; then
     echo "setup: no container runtime answers; installing postgresql and redis-server" >&2
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql redis-server >/dev/null
   fi
+fi
+# The tests always start a 3-master Redis Cluster from local redis-server processes, joined by redis-cli.
+if [ ! -x /usr/bin/redis-server ] || [ ! -x /usr/bin/redis-cli ]; then
+  echo "setup: installing redis-server and redis-tools for the tests' Redis Cluster" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 
 # The portal's browser tests drive Debian's chromium with Playwright (Playwright's own browser download needs the internet).

@@ -8,7 +8,7 @@ namespace Webhooks.Api.Auth;
 /// Keeps <c>api_keys.last_used_at</c> true to within a minute without a write per request: a request only notes the
 /// time in memory, at most once a minute per key, and every few seconds the noted times go to Postgres in one UPDATE.
 /// </summary>
-internal sealed partial class ApiKeyUsage(NpgsqlDataSource dataSource, TimeProvider time, ILogger<ApiKeyUsage> logger) : BackgroundService
+internal sealed partial class ApiKeyUsage(NpgsqlDataSource database, TimeProvider time, ILogger<ApiKeyUsage> logger) : BackgroundService
 {
     /// <summary>How stale <c>lastUsedAt</c> may be, at most, beside the flush interval.</summary>
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
@@ -42,7 +42,9 @@ internal sealed partial class ApiKeyUsage(NpgsqlDataSource dataSource, TimeProvi
             }
             await FlushAsync(stoppingToken);
         }
-        await FlushAsync(CancellationToken.None); // what the last seconds noted
+        // What the last seconds noted, without holding up shutdown for long if Postgres is gone.
+        using var lastChance = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await FlushAsync(lastChance.Token);
     }
 
     private async Task FlushAsync(CancellationToken ct)
@@ -61,12 +63,11 @@ internal sealed partial class ApiKeyUsage(NpgsqlDataSource dataSource, TimeProvi
         }
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var command = new NpgsqlCommand("""
+            await using var command = database.CreateCommand("""
                 UPDATE api_keys SET last_used_at = used.at
                 FROM unnest($1, $2) AS used(id, at)
                 WHERE api_keys.id = used.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < used.at)
-                """, connection);
+                """);
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = batch.Select(u => u.Key).ToArray() });
             command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = batch.Select(u => u.Value).ToArray() });
             await command.ExecuteNonQueryAsync(ct);

@@ -10,7 +10,7 @@ namespace Webhooks.Api.Auth;
 /// a second per process, which usually returns nothing.
 /// </summary>
 internal sealed partial class RevocationWatcher(
-    NpgsqlDataSource dataSource, ApiKeyCache cache, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
+    NpgsqlDataSource database, ApiKeyCache cache, TimeProvider time, ILogger<RevocationWatcher> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
@@ -41,7 +41,9 @@ internal sealed partial class RevocationWatcher(
             }
             try
             {
-                await Task.Delay(Interval, time, stoppingToken);
+                // Polls start a second apart however long each took, so a slow one does not let the cache's trust lapse.
+                var wait = Interval - (time.GetUtcNow() - startedAt);
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -52,7 +54,7 @@ internal sealed partial class RevocationWatcher(
 
     private async Task PollAsync(CancellationToken ct)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var connection = await database.OpenConnectionAsync(ct);
         if (!_started)
         {
             // Nothing is cached yet, so older revocations do not matter: start from the newest.

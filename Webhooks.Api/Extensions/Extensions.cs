@@ -18,6 +18,7 @@ using Webhooks.Api.Limits;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Options;
+using Webhooks.Core.Secrets;
 
 namespace Webhooks.Api.Extensions;
 
@@ -54,6 +55,7 @@ internal static class Extensions
         builder.Services.AddHostedService<RevocationWatcher>();
         builder.Services.AddSingleton<ApiKeyUsage>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ApiKeyUsage>());
+        builder.Services.AddSingleton<SecretReencryption>(); // the reencrypt-secrets command
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Webhooks.Core;
 
 namespace Webhooks.AppHost.Infrastructure;
@@ -5,26 +6,54 @@ namespace Webhooks.AppHost.Infrastructure;
 public static class InfrastructureExtensions
 {
     /// <summary>Postgres (database <c>webhooksdb</c>) and Redis, as containers when a container runtime answers,
-    /// otherwise as local processes from the machine's postgresql and redis-server packages.</summary>
+    /// otherwise as local processes from the machine's postgresql and redis-server packages. A connection string in the
+    /// AppHost's configuration (<c>ConnectionStrings__webhooksdb</c>, <c>ConnectionStrings__redis</c>: an external
+    /// Postgres, a managed Redis, a Redis Cluster's node list) replaces the server the AppHost would run.</summary>
     public static WebhooksInfrastructure AddWebhooksInfrastructure(this IDistributedApplicationBuilder builder)
     {
-        var mode = InfrastructureModeDetector.Resolve(builder.Configuration[InfrastructureModeDetector.ConfigKey]);
-        if (mode == InfrastructureMode.Containers)
+        var externalDatabase = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ResourceNames.Database));
+        var externalRedis = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ResourceNames.Redis));
+        var mode = externalDatabase && externalRedis
+            ? InfrastructureMode.Processes // runs neither
+            : InfrastructureModeDetector.Resolve(builder.Configuration[InfrastructureModeDetector.ConfigKey]);
+
+        IResourceBuilder<IResourceWithConnectionString> database, redis;
+        IResourceBuilder<IResource>? postgresServer = null, redisServer = null;
+        if (externalDatabase) database = builder.AddConnectionString(ResourceNames.Database);
+        else if (mode == InfrastructureMode.Containers)
         {
             var postgres = builder.AddPostgres(ResourceNames.PostgresServer);
-            var redis = builder.AddRedis(ResourceNames.Redis);
-            return new(postgres.AddDatabase(ResourceNames.Database), redis, postgres, redis);
+            (database, postgresServer) = (postgres.AddDatabase(ResourceNames.Database), postgres);
         }
-        var localPostgres = builder.AddLocalPostgres(ResourceNames.PostgresServer, ResourceNames.Database);
-        var localRedis = builder.AddLocalRedis(ResourceNames.RedisServer, ResourceNames.Redis);
-        return new(localPostgres.Database, localRedis.ConnectionString, localPostgres.Server, localRedis.Server);
+        else
+        {
+            var local = builder.AddLocalPostgres(ResourceNames.PostgresServer, ResourceNames.Database);
+            (database, postgresServer) = (local.Database, local.Server);
+        }
+
+        if (externalRedis) redis = builder.AddConnectionString(ResourceNames.Redis);
+        else if (mode == InfrastructureMode.Containers)
+        {
+            var container = builder.AddRedis(ResourceNames.Redis);
+            (redis, redisServer) = (container, container);
+        }
+        else
+        {
+            var local = builder.AddLocalRedis(ResourceNames.RedisServer, ResourceNames.Redis);
+            (redis, redisServer) = (local.ConnectionString, local.Server);
+        }
+        return new(database, redis, postgresServer, redisServer);
     }
 
-    /// <summary>References both connection strings and starts only once both servers are healthy.</summary>
+    /// <summary>References both connection strings and starts only once the servers the AppHost runs are healthy.</summary>
     public static IResourceBuilder<T> WithWebhooksInfrastructure<T>(this IResourceBuilder<T> project, WebhooksInfrastructure infrastructure)
         where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
         project.WithReference(infrastructure.Database)
             .WithReference(infrastructure.Redis)
-            .WaitFor(infrastructure.PostgresServer)
-            .WaitFor(infrastructure.RedisServer);
+            .WaitForIfAny(infrastructure.PostgresServer)
+            .WaitForIfAny(infrastructure.RedisServer);
+
+    private static IResourceBuilder<T> WaitForIfAny<T>(this IResourceBuilder<T> project, IResourceBuilder<IResource>? server)
+        where T : IResourceWithWaitSupport =>
+        server is null ? project : project.WaitFor(server);
 }

@@ -17,6 +17,7 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<PortalLink> PortalLinks => Set<PortalLink>();
     public DbSet<PortalSession> PortalSessions => Set<PortalSession>();
+    public DbSet<EncryptionKeyCanary> EncryptionKeyCanaries => Set<EncryptionKeyCanary>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WebhooksDbContext).Assembly);

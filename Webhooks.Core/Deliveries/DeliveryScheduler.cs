@@ -5,8 +5,9 @@ using Webhooks.Core.Queue;
 namespace Webhooks.Core.Deliveries;
 
 /// <summary>
-/// Commit, then schedule: every path that creates or re-queues deliveries writes Postgres first and schedules them in
-/// Redis only once that has committed, through here. If Redis is unreachable nothing is lost: the Dispatcher's
+/// Commit, then schedule: every path that creates deliveries writes Postgres first and schedules them in Redis only
+/// once that has committed, through here (a manual requeue of existing rows goes the other way: see
+/// <see cref="DeliveryRequeue"/>). If Redis is unreachable nothing is lost: the Dispatcher's
 /// reconciler finds the deliveries in Postgres and schedules them, so the failure is logged and the caller carries on.
 /// </summary>
 public sealed partial class DeliveryScheduler(DeliveryQueue queue, ILogger<DeliveryScheduler> logger)

@@ -24,6 +24,25 @@ public sealed class DeliveryOptions
     /// cannot starve the rest, and measured in bench/ to saturate two cores).</summary>
     public int MaxConcurrency { get; set; } = 256;
 
+    /// <summary>Attempts in flight to one webhook, across all Dispatchers together, 1 – 10 000 (default 64; see
+    /// README "Fair sharing"). Deliveries over it wait in Redis, in order, holding neither a send slot nor a
+    /// connection. It also bounds the connections to one webhook, which <c>MaxConnectionsPerServer</c> no longer does.
+    /// 64 is what one host got before the caps (the HTTP client's 64 connections per server), so a single busy webhook
+    /// is sent to as fast as before: <c>./bench.sh --only dispatch</c> (20,000 to one webhook) recorded 1,869
+    /// deliveries/s with the default caps and 1,588/s with caps off (2026-11-30, 03c777f, a box shared by four
+    /// engineers at load average 20–30: both far below the ~3,300/s of an idle box, and noise beside each other). A
+    /// webhook that answers after t seconds gets at most 64/t deliveries/s until it answers faster.</summary>
+    public int MaxInFlightPerWebhook { get; set; } = 64;
+
+    /// <summary>Attempts in flight to all of one tenant's webhooks, across all Dispatchers together, 1 – 100 000
+    /// (default 128: half of one Dispatcher's 256 send slots, so one tenant never takes more than half of a single
+    /// Dispatcher, and less of several). <c>./bench.sh --only fairness</c> (a quiet tenant at 50 events/s beside a
+    /// tenant whose 2 webhooks answer after 5 s, fed 50 events/s): with the default caps the quiet tenant's
+    /// end-to-end p50/p99 was 11/107 ms beside it (9/121 ms alone) and the slow tenant got 25.8 deliveries/s (its
+    /// 128 slots / 5 s); with caps off (<c>--caps off</c>) the quiet tenant's p50/p99 was 12.6/17.6 s and the slow
+    /// one took 52.9/s, i.e. every slot (same run conditions as above, noisy).</summary>
+    public int MaxInFlightPerTenant { get; set; } = 128;
+
     /// <summary>True only for local development and tests: turns off the SSRF guard.</summary>
     public bool AllowPrivateNetworks { get; set; }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Webhooks.Core.Secrets;
 
 namespace Webhooks.Core.Options;
 
@@ -19,6 +20,10 @@ internal sealed class OptionsValidation :
         Check(errors, o.MaxResponseBodyBytes is >= 0 and <= 1024 * 1024,
             $"{s}:MaxResponseBodyBytes must be between 0 and 1048576 (was {o.MaxResponseBodyBytes}).");
         Check(errors, o.MaxConcurrency is >= 1 and <= 10_000, $"{s}:MaxConcurrency must be between 1 and 10000 (was {o.MaxConcurrency}).");
+        Check(errors, o.MaxInFlightPerWebhook is >= 1 and <= 10_000,
+            $"{s}:MaxInFlightPerWebhook must be between 1 and 10000 (was {o.MaxInFlightPerWebhook}).");
+        Check(errors, o.MaxInFlightPerTenant is >= 1 and <= 100_000,
+            $"{s}:MaxInFlightPerTenant must be between 1 and 100000 (was {o.MaxInFlightPerTenant}).");
         Check(errors, o.MaxRetryAfter >= TimeSpan.Zero && o.MaxRetryAfter <= TimeSpan.FromDays(1),
             $"{s}:MaxRetryAfter must be between 00:00:00 and 1.00:00:00 (was {o.MaxRetryAfter}).");
         Check(errors, o.LeaseMargin >= TimeSpan.FromMilliseconds(100) && o.LeaseMargin <= TimeSpan.FromHours(1),
@@ -52,8 +57,27 @@ internal sealed class OptionsValidation :
             $"{EventsOptions.Section}:MaxPayloadBytes must be between 1024 and 16777216 (was {o.MaxPayloadBytes})."));
 
     public ValidateOptionsResult Validate(string? name, SecretsOptions o) => Collect(errors =>
-        Check(errors, o.EncryptionKey.Length >= 32,
-            $"{SecretsOptions.Section}:EncryptionKey is required: a random string of at least 32 characters (e.g. `openssl rand -base64 32`)."));
+    {
+        const string s = SecretsOptions.Section;
+        if (o.EncryptionKeys.Count == 0)
+        {
+            Check(errors, o.EncryptionKey.Length >= 32,
+                $"{s}:EncryptionKey is required (or a keyring in {s}:EncryptionKeys): a random string of at least 32 characters (e.g. `openssl rand -base64 32`).");
+            return;
+        }
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < o.EncryptionKeys.Count; i++)
+        {
+            var key = o.EncryptionKeys[i];
+            Check(errors, SecretProtector.IsValidKeyId(key.Id),
+                $"{s}:EncryptionKeys:{i}:Id must be 1–{SecretProtector.MaxKeyIdLength} letters, digits, '.', '_' or '-' (was '{key.Id}').");
+            Check(errors, key.Key.Length >= 32,
+                $"{s}:EncryptionKeys:{i}:Key (id '{key.Id}') must be a random string of at least 32 characters (e.g. `openssl rand -base64 32`).");
+            if (seen.TryGetValue(key.Id, out var first))
+                errors.Add($"{s}:EncryptionKeys:{i}:Id '{key.Id}' repeats {s}:EncryptionKeys:{first}:Id: each key needs an id of its own.");
+            else seen[key.Id] = i;
+        }
+    });
 
     public ValidateOptionsResult Validate(string? name, RedisOptions o) => Collect(errors =>
         Check(errors, o.KeyPrefix.Length is >= 1 and <= 64 && o.KeyPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'),

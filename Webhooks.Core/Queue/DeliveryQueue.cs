@@ -12,15 +12,22 @@ namespace Webhooks.Core.Queue;
 ///   {webhooks}:later:{start}  STRING  24-byte entries (delivery id, due unix ms as int64 LE) due in [start, start + 1 min)
 ///   {webhooks}:later          ZSET    member = score = a later bucket's start (unix ms)
 ///   {webhooks}:promoting      HASH    bucket start → bytes of that bucket already promoted
-///   {webhooks}:wake           pub/sub channel; message = earliest due time (unix ms) just scheduled
+///   {webhooks}:wake           pub/sub channel; message = earliest due time (unix ms) just scheduled (or a slot granted)
+///   {webhooks}:busy           HASH    w{webhook id} / t{tenant id} → deliveries holding a slot under the in-flight caps
+///   {webhooks}:slots          HASH    delivery id → webhook id + tenant id (32 bytes), for each delivery holding a slot
+///   {webhooks}:held           ZSET    score 0, lex-ordered 57-byte members: w{webhook id}{due ms, int64 BE}{delivery id}{tenant id}
+///                                     (held by the webhook's cap) or t{tenant id}{due ms BE}{delivery id}{webhook id} (the tenant's)
+///   {webhooks}:heldby         HASH    delivery id → its member of held
 ///
-///   schedule ─┬─ due within 2 min ─────────ZADD────────▶ due ──claim (Lua, atomic)──▶ inflight ──ack──▶ (gone)
-///             │                                         ▲ ▲ ▲                            │
-///             └─ later ──APPEND──▶ later:{start} ───────┘ │ └─────────── reap ───────────┤  (lease expired: worker died)
-///                  promoted by a claim from 2 min         │                              │
-///                  before the bucket's start              └─ reconcile (due within 90 s) │
-///                                                                                        │
-///   reschedule (next retry time; either tier, as schedule) ◀─────────────────────────────┘
+///   schedule ─┬─ due within 2 min ─────────ZADD────────▶ due ──claim (Lua, atomic)──▶ inflight ──admit──▶ send ──ack──▶ (gone)
+///             │                                         ▲ ▲ ▲ ▲                         │  (Lua: under both caps
+///             └─ later ──APPEND──▶ later:{start} ───────┘ │ │ │                         │   takes a slot; else ─▶ held)
+///                  promoted by a claim from 2 min         │ │ └──────── reap ───────────┤  (lease expired: worker died)
+///                  before the bucket's start              │ └─ grant: a freed slot goes ┤  to the oldest held of its
+///                                                         │    webhook or tenant        │  webhook or tenant
+///                                                         └─ reconcile (due within 90 s, not held)
+///                                                                                       │
+///   reschedule (next retry time; either tier, as schedule) ◀────────────────────────────┘
 /// </code>
 ///
 /// Every key starts with the hash tag <c>{prefix}</c> (<c>Webhooks:Redis:KeyPrefix</c>, default <c>webhooks</c>; see
@@ -40,6 +47,20 @@ namespace Webhooks.Core.Queue;
 /// it is harmless, as the Dispatcher reads the delivery from Postgres and acks or reschedules what is not due.
 /// Throughout, the earliest time wins: a delivery claimed early costs one read; one claimed late is a late retry.
 ///
+/// In-flight caps (<see cref="InFlightCaps"/>; <c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>,
+/// for all Dispatchers together). The claim stays as it was, O(claimed); after reading the claimed deliveries from
+/// Postgres (which tells their webhook and tenant), the Dispatcher admits them (<see cref="AdmitAsync"/>): each under
+/// both caps takes a slot (busy, slots); each over one leaves in-flight for its webhook's line in held (or its tenant's,
+/// when only the tenant is full), ordered by due time, and costs nothing more until a slot frees. Every script that
+/// takes a delivery out of in-flight (ack, reschedule, hand-back) frees its slot and grants it, in the same script, to
+/// the oldest delivery held in that webhook's or tenant's line: it moves back to due at its own (past) due time, keeping
+/// the slot, so the next claim takes it first and it is admitted as it is. A new delivery is held while older ones of
+/// its webhook wait, so a webhook's deliveries leave in due order. A reaped lease keeps its slot (the delivery goes back
+/// to due, to be claimed again). The reconciler treats a held delivery as present. The lease reaper now and then
+/// recounts busy from slots, dropping a slot whose delivery is neither in flight nor due (only a fault between commands
+/// leaves one), and grants any room so found; a FLUSHALL clears all of these keys together, and the reconciler restores
+/// the due deliveries from Postgres.
+///
 /// Which buckets to promote: the script cannot look a bucket's key up for itself (it would be undeclared), so each
 /// claim answers, with the ids, the first starts of the later index, and the next claim names the buckets among them
 /// that are due for promotion. A claim therefore stays one round trip, as before; only when the answer shows a bucket
@@ -47,7 +68,7 @@ namespace Webhooks.Core.Queue;
 /// claim with an earlier start than any known) does the same claim run the script once more, naming it. Needs Redis 6.2
 /// or later (ZADD LT, ZMSCORE).
 /// </summary>
-public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, TimeProvider? time = null)
+public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, TimeProvider? time = null, InFlightCaps? caps = null)
 {
     /// <summary>Deliveries due within this go straight to the due set; later buckets are promoted this far ahead. Far
     /// above the Dispatcher's longest sleep (1 s), so promotion always comes well before the first entry is due.</summary>
@@ -77,6 +98,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         """);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly InFlightCaps _caps = caps ?? InFlightCaps.Default;
 
     /// <summary>The first starts of the later index as the last claim saw them: the buckets the next claim may name.</summary>
     private long[] _laterHead = [];
@@ -126,6 +148,42 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
 
+    /// <summary>The deliveries among these whose attempt is in flight now (claimed, lease not ended).</summary>
+    public async Task<IReadOnlyList<Guid>> InFlightAsync(IReadOnlyList<Guid> deliveryIds)
+    {
+        if (deliveryIds.Count == 0) return [];
+        var scores = await Db.SortedSetScoresAsync(keys.InFlight, deliveryIds.Select(Member).ToArray());
+        return deliveryIds.Where((_, i) => scores[i] is not null).ToList();
+    }
+
+    /// <summary>
+    /// A manual retry or recovery: makes these deliveries due at <paramref name="dueAt"/> (an earlier score already in
+    /// the due set stays), except those in flight, which it leaves alone and answers. One script, so no claim can come
+    /// between the look and the add: a delivery is never in the due set while in flight, and so never claimed, and sent,
+    /// a second time while its first attempt runs (its worker reschedules it from Postgres when done). For times within
+    /// <see cref="NearHorizon"/> (a retry is due now).
+    /// </summary>
+    /// <returns>The deliveries not scheduled because an attempt of theirs is in flight.</returns>
+    public async Task<IReadOnlyList<Guid>> ScheduleUnlessInFlightAsync(IReadOnlyCollection<Guid> deliveryIds, DateTimeOffset dueAt)
+    {
+        if (deliveryIds.Count == 0) return [];
+        var at = dueAt.ToUnixTimeMilliseconds();
+        var args = new RedisValue[deliveryIds.Count + 1];
+        args[0] = at;
+        var i = 1;
+        foreach (var id in deliveryIds) args[i++] = Member(id);
+        var inFlight = (RedisValue[])(await Db.ScriptEvaluateAsync("""
+            local inflight = {}
+            for i = 2, #ARGV do
+              if redis.call('ZSCORE', KEYS[2], ARGV[i]) then inflight[#inflight + 1] = ARGV[i]
+              else redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[i]) end
+            end
+            return inflight
+            """, [keys.Due, keys.InFlight], args))!;
+        if (inFlight.Length < deliveryIds.Count) await Db.PublishAsync(keys.Wake, at);
+        return Array.ConvertAll(inFlight, FromMember);
+    }
+
     /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
     /// <c>now + lease</c>, after promoting up to <see cref="PromoteBatch"/> entries of later buckets that start within
     /// <see cref="NearHorizon"/> of <paramref name="now"/> into the due set.</summary>
@@ -158,8 +216,31 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         }
     }
 
-    /// <summary>The delivery is finished (or handed back to Postgres' care): forget it.</summary>
-    public Task AckAsync(Guid deliveryId) => Db.SortedSetRemoveAsync(keys.InFlight, Member(deliveryId));
+    public InFlightCaps Caps => _caps;
+
+    /// <summary>
+    /// The in-flight caps' gate, between the claim (and the read of the claimed deliveries from Postgres, which tells
+    /// their webhook and tenant) and the send: admits each delivery under both caps (it takes a slot of its webhook and
+    /// of its tenant) and holds the rest: out of in-flight, waiting in their webhook's or tenant's line until a slot
+    /// frees. Costs O(deliveries given), however many wait.
+    /// </summary>
+    /// <returns>The ids admitted: the caller's to send. Those not among them are no longer the caller's.</returns>
+    public async Task<IReadOnlySet<Guid>> AdmitAsync(IReadOnlyCollection<(Guid DeliveryId, Guid WebhookId, Guid TenantId, DateTimeOffset DueAt)> deliveries)
+    {
+        if (deliveries.Count == 0) return new HashSet<Guid>();
+        var args = new List<RedisValue>(2 + deliveries.Count * 4) { _caps.PerWebhook, _caps.PerTenant };
+        foreach (var (id, webhookId, tenantId, dueAt) in deliveries)
+            args.AddRange([Member(id), Member(webhookId), Member(tenantId), dueAt.ToUnixTimeMilliseconds()]);
+        var admitted = (RedisValue[])(await Db.ScriptEvaluateAsync(InFlightCaps.AdmitLua, CapKeys, args.ToArray()))!;
+        return admitted.Select(FromMember).ToHashSet();
+    }
+
+    /// <summary>The delivery is finished (or handed back to Postgres' care): forget it, and give its slot under the
+    /// caps, if it held one, to the next delivery waiting for it.</summary>
+    public async Task AckAsync(Guid deliveryId)
+    {
+        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(deliveryId)) > 0) await WakeAsync();
+    }
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
     /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/> would pick.</summary>
@@ -168,13 +249,15 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var writes = new List<Task> { transaction.SortedSetRemoveAsync(keys.InFlight, Member(deliveryId)) };
+        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(deliveryId));
+        var writes = new List<Task> { release };
         if (at <= NearUntil())
             writes.Add(transaction.SortedSetAddAsync(keys.Due, Member(deliveryId), at, SortedSetWhen.LessThan));
         else
             writes.AddRange(LaterBuckets.Append(transaction, keys, [(deliveryId, at)]));
         writes.Add(transaction.ExecuteAsync());
         await Task.WhenAll(writes);
+        if ((long)await release > 0) await WakeAsync();
     }
 
     /// <summary>Returns expired leases (their worker died or stalled) to the due set, due now.</summary>
@@ -182,8 +265,19 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         (int)await Db.ScriptEvaluateAsync(ReapScript,
             new { inflight = keys.InFlight, due = keys.Due, now = now.ToUnixTimeMilliseconds(), max });
 
-    /// <summary>Adds deliveries Postgres says are live to the due set unless Redis already has them due or in flight,
-    /// so a sweep never doubles a delivery that is being sent. Meant for deliveries due within
+    /// <summary>Recounts the caps' counts from the slots held, drops slots lost to a fault and gives every line with
+    /// room its slots (<see cref="InFlightCaps.HealLua"/>). O(slots held + lines waiting).</summary>
+    /// <returns>Slots dropped, and held deliveries granted a slot.</returns>
+    public async Task<(int Dropped, int Granted)> HealCapsAsync()
+    {
+        var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(InFlightCaps.HealLua, CapKeys, [_caps.PerWebhook, _caps.PerTenant]))!;
+        var (dropped, granted) = ((int)answer[0], (int)answer[1]);
+        if (granted > 0) await WakeAsync();
+        return (dropped, granted);
+    }
+
+    /// <summary>Adds deliveries Postgres says are live to the due set unless Redis already has them due, in flight or
+    /// held under the caps, so a sweep never doubles a delivery that is being sent or waiting for a slot. Meant for deliveries due within
     /// <see cref="RestoreHorizon"/>: it cannot see later buckets, so a later delivery would be added again.</summary>
     public async Task<int> RestoreAsync(IReadOnlyList<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
     {
@@ -196,12 +290,12 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             local n = #ARGV / 2
             local added = 0
             for i = 1, n do
-              if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+              if not redis.call('ZSCORE', KEYS[2], ARGV[i]) and redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
                 added = added + redis.call('ZADD', KEYS[1], 'NX', ARGV[n + i], ARGV[i])
               end
             end
             return added
-            """, [keys.Due, keys.InFlight], args.ToArray());
+            """, [keys.Due, keys.InFlight, keys.HeldBy], args.ToArray());
         if (added > 0) await Db.PublishAsync(keys.Wake, deliveries.Min(d => d.DueAt).ToUnixTimeMilliseconds());
         return added;
     }
@@ -255,6 +349,15 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             entries += Math.Max(0, await lengths[i] - (offsets[i].IsNull ? 0 : (long)offsets[i])) / LaterBuckets.EntryBytes;
         return entries;
     }
+
+    /// <summary>The keys of every cap script, in the order <see cref="InFlightCaps"/> expects them.</summary>
+    private RedisKey[] CapKeys => [keys.InFlight, keys.Due, keys.Busy, keys.Slots, keys.Held, keys.HeldBy];
+
+    private RedisValue[] ReleaseArgs(Guid deliveryId) => [_caps.PerWebhook, _caps.PerTenant, Member(deliveryId)];
+
+    /// <summary>A held delivery got a slot and is due again: any Dispatcher may claim it (the releasing one would, at
+    /// its next claim, but it may be busy).</summary>
+    private Task WakeAsync() => Db.PublishAsync(keys.Wake, _time.GetUtcNow().ToUnixTimeMilliseconds());
 
     internal static RedisValue Member(Guid id) => id.ToByteArray();
 

@@ -17,6 +17,10 @@ public sealed class QueueKeys
         InFlight = Tag + ":inflight";
         Later = Tag + ":later";
         Promoting = Tag + ":promoting";
+        Busy = Tag + ":busy";
+        Slots = Tag + ":slots";
+        Held = Tag + ":held";
+        HeldBy = Tag + ":heldby";
         Wake = RedisChannel.Literal(Tag + ":wake");
         LaterBucketPrefix = Tag + ":later:";
     }
@@ -28,6 +32,18 @@ public sealed class QueueKeys
     public RedisKey InFlight { get; }
     public RedisKey Later { get; }
     public RedisKey Promoting { get; }
+
+    /// <summary>In-flight caps (see <see cref="InFlightCaps"/>): counts per webhook and tenant.</summary>
+    public RedisKey Busy { get; }
+
+    /// <summary>Deliveries holding a slot under the caps: delivery id → webhook id and tenant id.</summary>
+    public RedisKey Slots { get; }
+
+    /// <summary>Deliveries waiting for a slot, in one lex-ordered line per webhook or tenant.</summary>
+    public RedisKey Held { get; }
+
+    /// <summary>A held delivery's member of <see cref="Held"/>, by delivery id.</summary>
+    public RedisKey HeldBy { get; }
     public RedisChannel Wake { get; }
     public string LaterBucketPrefix { get; }
 

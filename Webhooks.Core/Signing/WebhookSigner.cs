@@ -12,15 +12,17 @@ namespace Webhooks.Core.Signing;
 public static class WebhookSigner
 {
     /// <summary>The headers of one attempt, signatures included. <paramref name="previousSecret"/> is the secret before a
-    /// rotation while its grace period lasts: receivers still holding it keep verifying the Standard signature.</summary>
+    /// rotation while its grace period lasts: it adds <c>X-Webhook-Signature-Previous</c> and a second
+    /// <c>webhook-signature</c>, so receivers still holding it keep verifying either scheme. <c>X-Webhook-Signature</c>
+    /// always uses the current secret.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Headers(ReadOnlySpan<byte> body, Guid deliveryId, string eventType,
         DateTimeOffset attemptAt, string secret, string? previousSecret)
     {
         var id = deliveryId.ToString();
         var timestamp = attemptAt.ToUnixTimeSeconds();
         var timestampText = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return
-        [
+        var headers = new List<KeyValuePair<string, string>>(8)
+        {
             new(WebhookHeaders.Signature, ClassicSignature(body, secret)),
             new(WebhookHeaders.Event, eventType),
             new(WebhookHeaders.Delivery, id),
@@ -30,7 +32,9 @@ public static class WebhookSigner
             new(WebhookHeaders.StandardSignature, previousSecret is null
                 ? StandardSignature(id, timestamp, body, secret)
                 : StandardSignature(id, timestamp, body, secret) + " " + StandardSignature(id, timestamp, body, previousSecret)),
-        ];
+        };
+        if (previousSecret is not null) headers.Add(new(WebhookHeaders.SignaturePrevious, ClassicSignature(body, previousSecret)));
+        return headers;
     }
 
     /// <summary>Lowercase hex HMAC-SHA256 of the raw body, keyed with the UTF-8 bytes of the whole secret (<c>whsec_</c> included).</summary>

@@ -13,6 +13,9 @@ public static class MetricTags
     /// <summary>The consecutive-failure threshold an alert reached.</summary>
     public const string Threshold = "threshold";
 
+    /// <summary>The id of an encryption key of <c>Webhooks:Secrets:EncryptionKeys</c> (never the key).</summary>
+    public const string KeyId = "key_id";
+
     /// <summary>Whether a publish request was a batch.</summary>
     public const string Batch = "batch";
 }

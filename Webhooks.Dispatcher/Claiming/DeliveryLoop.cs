@@ -18,9 +18,9 @@ namespace Webhooks.Dispatcher.Claiming;
 /// woken early by the Redis wake channel (a publish) or a finished delivery; the sleep is capped in case a wake is
 /// lost. A turn that fails (Redis or Postgres down) pauses the loop (<see cref="ClaimBackoff"/>).
 /// </summary>
-/// <remarks>REVIEW: slots are shared by all endpoints. A hanging endpoint holds one slot per delivery for up to the
-/// request timeout, so a backlog of more than MaxConcurrency deliveries to it would still slow everyone else; a
-/// per-webhook cap (deferring its surplus instead of sending it) is the next step if that shows up in practice.</remarks>
+/// <remarks>Slots are shared by all endpoints, but a slow webhook or tenant holds at most its in-flight caps
+/// (<c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>, across all Dispatchers): what it has
+/// beyond them waits in Redis, not in a slot, and the claim goes on to others' deliveries.</remarks>
 internal sealed partial class DeliveryLoop(
     DeliveryQueue queue,
     IConnectionMultiplexer redis,
@@ -72,8 +72,13 @@ internal sealed partial class DeliveryLoop(
             return;
         }
         var ids = await queue.ClaimDueAsync(time.GetUtcNow() + ClaimAhead, free, options.Value.Lease);
-        if (ids.Count > 0) Start(ids, await ReadAsync(ids, stoppingToken));
-        if (ids.Count == free) return; // more may be due right now
+        if (ids.Count > 0)
+        {
+            var works = await ReadAsync(ids, stoppingToken);
+            Start(await AdmitAsync(ids, works), works);
+        }
+        // More may be due right now; and held deliveries freed their slots at once, so the next claim fills them.
+        if (ids.Count == free) return;
 
         var next = await queue.NextDueAtAsync();
         var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
@@ -99,6 +104,21 @@ internal sealed partial class DeliveryLoop(
             LogReadFailed(e, ids.Count);
             throw;
         }
+    }
+
+    /// <summary>The claimed deliveries to start: those the in-flight caps admit (<see cref="DeliveryQueue.AdmitAsync"/>),
+    /// and those that will not be sent (missing, finished, closed or not yet due: acked or rescheduled at once). The
+    /// rest wait in Redis for a slot of their webhook or tenant; they are no longer this Dispatcher's.</summary>
+    private async Task<IReadOnlyList<Guid>> AdmitAsync(IReadOnlyList<Guid> ids, Dictionary<Guid, DeliveryWork> works)
+    {
+        var now = time.GetUtcNow();
+        var sending = works.Values.Where(work => DeliveryProcessor.WillAttempt(work, now))
+            .Select(work => (work.Id, work.WebhookId, work.TenantId, work.NextAttemptAt ?? now)).ToList();
+        if (sending.Count == 0) return ids;
+        var admitted = await queue.AdmitAsync(sending);
+        if (admitted.Count == sending.Count) return ids;
+        var held = sending.Select(s => s.Id).Where(id => !admitted.Contains(id)).ToHashSet();
+        return ids.Where(id => !held.Contains(id)).ToList();
     }
 
     private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works)

@@ -35,6 +35,10 @@ internal sealed class RetryPolicy
         _random = random;
     }
 
+    /// <summary>When a delivery the Dispatcher could not attempt through its own fault (a secret it cannot decrypt) is
+    /// claimed again: as long as a first retry waits, without an attempt being counted.</summary>
+    public DateTimeOffset OwnFaultRetryAt(DateTimeOffset now) => now + (_schedule.Length > 0 ? _schedule[0] : TimeSpan.FromMinutes(1));
+
     /// <summary>Attempts a delivery gets before it is failed: the first plus one per scheduled retry.</summary>
     public int MaxAttempts => _schedule.Length + 1;
 

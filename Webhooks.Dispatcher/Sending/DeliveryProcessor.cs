@@ -35,6 +35,12 @@ internal sealed partial class DeliveryProcessor(
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>Whether processing <paramref name="work"/> would send an attempt (the in-flight caps count only
+    /// those): false when it is finished, its webhook closed, or Postgres has it due later than the claim.</summary>
+    public static bool WillAttempt(DeliveryWork work, DateTimeOffset now) =>
+        !work.IsFinal && work.WhyWebhookClosed is null
+        && !(work.NextAttemptAt is { } dueAt && dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance);
+
     /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
     /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
     /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
@@ -111,7 +117,13 @@ internal sealed partial class DeliveryProcessor(
         activity?.SetTag("webhooks.event.type", work.EventType);
         activity?.SetTag("webhooks.delivery.attempt", number);
 
-        var result = await SendAsync(work, stopping);
+        var attemptAt = time.GetUtcNow();
+        if (OpenSecrets(work, attemptAt) is not var (secret, previousSecret))
+        {
+            await PutOffAsync(work, activity);
+            return;
+        }
+        var result = await SendAsync(work, attemptAt, secret, previousSecret, stopping);
         metrics.AttemptFinished(result, work.EventType);
         activity?.SetTag("webhooks.delivery.outcome", result.OutcomeTag);
         if (result.ResponseStatus is { } status) activity?.SetTag("http.response.status_code", status);
@@ -144,30 +156,60 @@ internal sealed partial class DeliveryProcessor(
         await queue.AckAsync(work.Id);
     }
 
-    private async Task<SendResult> SendAsync(DeliveryWork work, CancellationToken stopping)
+    private async Task<SendResult> SendAsync(DeliveryWork work, DateTimeOffset attemptAt, string secret, string? previousSecret,
+        CancellationToken stopping)
     {
-        var attemptAt = time.GetUtcNow();
         var body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
-        string secret;
-        string? previousSecret;
-        try
-        {
-            secret = secrets.Unprotect(work.SecretCiphertext);
-            previousSecret = work.PreviousSecretCiphertext is { } previous && work.PreviousSecretExpiresAt > attemptAt
-                ? secrets.Unprotect(previous)
-                : null;
-        }
-        catch (CryptographicException)
-        {
-            // Retrying cannot help; sending unsigned would be worse. Most likely Webhooks:Secrets:EncryptionKey changed.
-            return new SendResult(SendOutcome.Blocked, attemptAt, 0, [],
-                Error: "blocked: the webhook's signing secret cannot be decrypted (was the encryption key changed?)");
-        }
         var headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
         return await sender.SendAsync(work.Url, body, headers, stopping);
     }
 
+    /// <summary>The webhook's signing secret (and the previous one while its grace period lasts), or null when this
+    /// process' keyring cannot decrypt them.</summary>
+    private (string Secret, string? Previous)? OpenSecrets(DeliveryWork work, DateTimeOffset attemptAt)
+    {
+        try
+        {
+            var secret = secrets.Unprotect(work.SecretCiphertext);
+            var previous = work.PreviousSecretCiphertext is { } ciphertext && work.PreviousSecretExpiresAt > attemptAt
+                ? secrets.Unprotect(ciphertext)
+                : null;
+            return (secret, previous);
+        }
+        catch (CryptographicException e)
+        {
+            LogSecretUndecryptable(e.GetType().Name, KeyIdOf(work));
+            return null;
+        }
+    }
 
+    /// <summary>
+    /// A secret this process cannot decrypt is the Dispatcher's fault (a key missing from or wrong in its keyring), not
+    /// the webhook's: sending unsigned would be worse, and failing the attempt would count against the webhook (alerts,
+    /// auto-disable) and end deliveries a correctly configured process would send. So no attempt is recorded; the
+    /// delivery goes back to the schedule and is claimed again after a first retry's delay, by whichever Dispatcher
+    /// takes it, while the error log and <c>webhooks.secrets.undecryptable</c> tell the operator.
+    /// </summary>
+    private async Task PutOffAsync(DeliveryWork work, Activity? activity)
+    {
+        var keyId = KeyIdOf(work);
+        metrics.SecretUndecryptable(keyId);
+        activity?.SetTag("webhooks.delivery.outcome", "put_off");
+        activity?.SetStatus(ActivityStatusCode.Error, "the webhook's signing secret cannot be decrypted by this Dispatcher");
+        await queue.RescheduleAsync(work.Id, retryPolicy.OwnFaultRetryAt(time.GetUtcNow()));
+    }
+
+    private static string KeyIdOf(DeliveryWork work)
+    {
+        try
+        {
+            return SecretProtector.KeyIdOf(work.SecretCiphertext);
+        }
+        catch (CryptographicException)
+        {
+            return "unknown";
+        }
+    }
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for
     /// the lease to expire (the receiver may see it twice; it dedupes on webhook-id).</summary>
@@ -209,6 +251,11 @@ internal sealed partial class DeliveryProcessor(
     [LoggerMessage(LogLevel.Information, "Attempt {AttemptNumber} was not recorded: the delivery moved on meanwhile (another worker or the Api)")]
     private partial void LogFenced(int attemptNumber);
 
+
+    [LoggerMessage(LogLevel.Error, "This Dispatcher cannot decrypt the webhook's signing secret ({Error}; key id '{KeyId}'): the " +
+        "delivery is put off, not attempted and not counted against the webhook. Give every Dispatcher the same " +
+        "Webhooks:Secrets:EncryptionKeys as the Api processes.")]
+    private partial void LogSecretUndecryptable(string error, string keyId);
 
     [LoggerMessage(LogLevel.Error, "Delivery {DeliveryId} could not be processed; it stays in flight until its lease expires")]
     private partial void LogLeftInFlight(Exception exception, Guid deliveryId);

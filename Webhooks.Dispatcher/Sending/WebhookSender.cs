@@ -34,8 +34,11 @@ internal sealed class WebhookSender : IDisposable
         // Recycled so DNS changes of an endpoint are picked up (and re-checked by the guard) within minutes.
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-        // Kind to receivers; a slow endpoint waits on its own connections, not on everyone's.
-        MaxConnectionsPerServer = 64,
+        // No MaxConnectionsPerServer (it was 64): a request over it waited in the handler for a pooled connection while
+        // its timeout ran, and was recorded as a timeout that was never sent. The in-flight caps bound the connections
+        // to one receiver instead, before a request exists: at most MaxInFlightPerWebhook to a webhook and
+        // MaxInFlightPerTenant to a tenant's webhooks, across all Dispatchers. So every request gets a connection at
+        // once (an idle one, or a new one whose connect counts towards the attempt), and its timeout runs from then.
         // A body left unread past the kept limit is never drained: the connection is closed instead.
         MaxResponseDrainSize = 0,
         ConnectCallback = new SsrfGuard(options.AllowPrivateNetworks).ConnectAsync,

@@ -13,6 +13,7 @@ internal sealed class DispatcherMetrics
     private readonly Counter<long> _attempts;
     private readonly Counter<long> _alerts;
     private readonly Counter<long> _disabled;
+    private readonly Counter<long> _undecryptable;
     private readonly FailureRateWindow _failureRate;
     private long _inFlight;
     private long _dueCount;
@@ -27,6 +28,9 @@ internal sealed class DispatcherMetrics
             "webhook.failing alerts raised, by the consecutive-failure threshold reached.");
         _disabled = meter.CreateCounter<long>("webhooks.webhooks.disabled", "{webhook}",
             "Webhooks disabled after too many consecutive failures or a 410 Gone.");
+        _undecryptable = meter.CreateCounter<long>("webhooks.secrets.undecryptable", "{delivery}",
+            "Deliveries put off because this Dispatcher cannot decrypt their webhook's signing secret (a missing or wrong " +
+            "key in Webhooks:Secrets:EncryptionKeys), by the key id the secret names. Not attempts: nothing is counted against the webhook.");
         meter.CreateObservableGauge("webhooks.delivery.failure_rate", () => _failureRate.Ratio(), "1",
             "Share of delivery attempts that failed over the last five minutes (0 when there were none).");
         _duration = meter.CreateHistogram<double>("webhooks.delivery.duration", "ms", "Duration of one delivery attempt (the HTTP POST).");
@@ -55,6 +59,8 @@ internal sealed class DispatcherMetrics
         foreach (var threshold in outcome.ThresholdsCrossed) _alerts.Add(1, new KeyValuePair<string, object?>(MetricTags.Threshold, threshold));
         if (outcome.Disabled) _disabled.Add(1);
     }
+
+    public void SecretUndecryptable(string keyId) => _undecryptable.Add(1, new KeyValuePair<string, object?>(MetricTags.KeyId, keyId));
 
     public void DeliveryStarted() => Interlocked.Increment(ref _inFlight);
 

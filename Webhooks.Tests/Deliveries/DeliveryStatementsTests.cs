@@ -229,7 +229,7 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
 
         DateTimeOffset dueAt;
         await using (var db = _stack.CreateDbContext())
-            dueAt = await requeue.RequeueAsync(db, [failed, pending], Ct);
+            dueAt = (await requeue.RequeueAsync(db, [failed, pending], Ct)).DueAt;
 
         await using var check = _stack.CreateDbContext();
         var rows = await check.Deliveries.AsNoTracking().Where(d => d.Id == failed || d.Id == pending).ToDictionaryAsync(d => d.Id, Ct);
@@ -256,7 +256,7 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
         var requeue = _stack.ApiServices.GetRequiredService<DeliveryRequeue>();
 
         await using var db = _stack.CreateDbContext();
-        Assert.Equal(1, await requeue.RequeueFailedAsync(db, webhook.WebhookId, since, until, Ct));
+        Assert.Equal((1, 0), await requeue.RequeueFailedAsync(db, webhook.WebhookId, since, until, Ct));
 
         Assert.Equal([DeliveryStatus.Retrying, DeliveryStatus.Failed, DeliveryStatus.Failed, DeliveryStatus.Success, DeliveryStatus.Failed],
             [await StatusAsync(inside), await StatusAsync(before), await StatusAsync(atUntil), await StatusAsync(succeeded), await StatusAsync(othersFailed)]);

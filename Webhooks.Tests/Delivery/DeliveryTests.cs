@@ -14,15 +14,19 @@ using Webhooks.Tests.Infrastructure;
 namespace Webhooks.Tests.Delivery;
 
 /// <summary>The Dispatcher end to end: real Postgres, Redis and a real HTTP receiver; deliveries published as the Api does.</summary>
-public sealed class DeliveryTests(InfrastructureFixture infrastructure)
+public abstract class DeliveryTests(InfrastructureFixture infrastructure, RedisBackend backend)
 {
+    public sealed class Standalone(InfrastructureFixture infrastructure) : DeliveryTests(infrastructure, RedisBackend.Standalone);
+
+    public sealed class Cluster(InfrastructureFixture infrastructure) : DeliveryTests(infrastructure, RedisBackend.Cluster);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task A_delivery_arrives_with_the_documented_headers_and_both_signatures_verify()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(), redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
 
@@ -81,7 +85,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
     public async Task During_a_secret_rotation_both_secrets_sign_until_the_grace_period_ends()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(), redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var rotating = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/rotating"), ["sale.created"]);
         var expired = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/expired"), ["sale.created"]);
@@ -118,7 +122,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
     public async Task The_outgoing_post_continues_the_trace_of_the_publish_request()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(), redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/traced"), ["sale.created"]);
         var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
@@ -148,7 +152,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
             context.Response.StatusCode = context.Request.Path == "/hooks/ok" ? 200 : 500;
             return Task.CompletedTask;
         };
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([50]), TestOutputLogger.Services());
+        await using var stack = await TestStack.StartAsync(infrastructure, Publish.Settings([50]), TestOutputLogger.Services(), redis: backend);
         var meters = stack.DispatcherServices.GetRequiredService<IMeterFactory>();
         using var attemptsCounter = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.delivery.attempts");
         using var duration = new MetricCollector<double>(meters, DispatcherTelemetry.Name, "webhooks.delivery.duration");
@@ -188,7 +192,7 @@ public sealed class DeliveryTests(InfrastructureFixture infrastructure)
     {
         await using var receiver = await TestReceiver.StartAsync();
         await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(),
-            withDispatcher: false);
+            withDispatcher: false, redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var disabled = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/disabled"), ["sale.created"]);
         var deleted = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/deleted"), ["sale.created"]);

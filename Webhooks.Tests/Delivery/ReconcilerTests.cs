@@ -11,13 +11,17 @@ using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;
 
-public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
+public abstract class ReconcilerTests(InfrastructureFixture infrastructure, RedisBackend backend)
 {
+    public sealed class Standalone(InfrastructureFixture infrastructure) : ReconcilerTests(infrastructure, RedisBackend.Standalone);
+
+    public sealed class Cluster(InfrastructureFixture infrastructure) : ReconcilerTests(infrastructure, RedisBackend.Cluster);
+
     [Fact]
     public async Task A_sweep_pages_through_every_live_delivery_and_restores_only_what_redis_lacks()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false, redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
         var published = await Publish.EventAsync(stack, tenant, webhook);
@@ -59,7 +63,7 @@ public sealed class ReconcilerTests(InfrastructureFixture infrastructure)
     public async Task After_a_flush_deliveries_due_soon_are_restored_at_once_and_later_ones_before_they_are_due()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false, redis: backend);
         var tenant = await Seed.TenantAsync(stack);
         var webhook = await Seed.WebhookAsync(stack, tenant, "http://127.0.0.1:9/never", ["sale.created"]);
         var published = await Publish.EventAsync(stack, tenant, webhook); // due now, scheduled

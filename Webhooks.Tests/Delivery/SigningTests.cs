@@ -71,6 +71,22 @@ public sealed class SigningTests
     }
 
     [Fact]
+    public void During_a_rotation_the_previous_secret_adds_its_own_classic_header_and_the_current_one_keeps_the_first()
+    {
+        var secret = WebhookSecret.Generate();
+        var previous = WebhookSecret.Generate();
+        var body = WebhookBody.Create(Guid.CreateVersion7(), "sale.created", DateTimeOffset.UtcNow, """{"a":1}""");
+
+        var during = ToDictionary(WebhookSigner.Headers(body, Guid.CreateVersion7(), "sale.created", DateTimeOffset.UtcNow, secret, previous));
+        var outside = ToDictionary(WebhookSigner.Headers(body, Guid.CreateVersion7(), "sale.created", DateTimeOffset.UtcNow, secret, null));
+
+        Assert.Equal(WebhookSigner.ClassicSignature(body, secret), during[WebhookHeaders.Signature]);
+        Assert.Equal(WebhookSigner.ClassicSignature(body, previous), during[WebhookHeaders.SignaturePrevious]);
+        Assert.False(outside.ContainsKey(WebhookHeaders.SignaturePrevious));
+        Assert.True(WebhookHeaders.IsSignature(WebhookHeaders.SignaturePrevious)); // redacted from stored attempts and logs
+    }
+
+    [Fact]
     public void Standard_verification_fails_for_another_body_or_secret()
     {
         var secret = WebhookSecret.Generate();

@@ -16,6 +16,8 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
 
     [Theory]
     [InlineData("Webhooks:Delivery:MaxConcurrency", "0")]
+    [InlineData("Webhooks:Delivery:MaxInFlightPerWebhook", "0")]
+    [InlineData("Webhooks:Delivery:MaxInFlightPerTenant", "0")]
     [InlineData("Webhooks:Delivery:RequestTimeout", "00:00:00")]
     [InlineData("Webhooks:Alerts:DisableAfter", "0")]
     [InlineData("Webhooks:Retention:Schedule", "not a cron")]
@@ -29,6 +31,30 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestStack.StartAsync(infrastructure,
             new Dictionary<string, string?> { [key] = value }, withDispatcher: false));
         Assert.Contains(key, error.Message);
+    }
+
+    public static TheoryData<string, string[]> BadKeyrings => new()
+    {
+        { "Webhooks:Secrets:EncryptionKeys:0:Key", ["2027-03", "too short"] },
+        { "Webhooks:Secrets:EncryptionKeys:1:Id", ["2027-03", "a-key-of-at-least-thirty-two-characters!!", "not ok!", "another-key-of-at-least-thirty-two-chars"] },
+        { "Webhooks:Secrets:EncryptionKeys:0:Id", ["", "a-key-of-at-least-thirty-two-characters!!"] },
+        { "Webhooks:Secrets:EncryptionKeys:1:Id 'k' repeats Webhooks:Secrets:EncryptionKeys:0:Id",
+            ["k", "a-key-of-at-least-thirty-two-characters!!", "k", "another-key-of-at-least-thirty-two-chars"] },
+    };
+
+    /// <param name="idsAndKeys">id, key, id, key, …</param>
+    [Theory]
+    [MemberData(nameof(BadKeyrings))]
+    public async Task A_bad_keyring_names_the_entry(string expected, string[] idsAndKeys)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < idsAndKeys.Length / 2; i++)
+        {
+            settings[$"Webhooks:Secrets:EncryptionKeys:{i}:Id"] = idsAndKeys[2 * i];
+            settings[$"Webhooks:Secrets:EncryptionKeys:{i}:Key"] = idsAndKeys[2 * i + 1];
+        }
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => TestStack.StartAsync(infrastructure, settings, withDispatcher: false));
+        Assert.Contains(expected, error.Message);
     }
 
     [Fact]

@@ -29,8 +29,10 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             await otherClient.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { } }, Ct);
         }
         var foreignDelivery = await ForeignDeliveryAsync(stack, other.TenantId);
+        var keys = new KeyIds(await OnlyKeyAsync(stack, tenant.OwnerUserId), await OnlyKeyAsync(stack, other.OwnerUserId), tenant.OwnerUserId,
+            other.OwnerUserId);
 
-        var requests = Generate(own.WebhookId, foreign.WebhookId, foreignDelivery).ToList();
+        var requests = Generate(own.WebhookId, foreign.WebhookId, foreignDelivery, keys).ToList();
         var before = await SnapshotAsync(stack);
 
         var failures = new List<string>();
@@ -57,7 +59,10 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
 
     private enum Caller { Anonymous, Owner, Member, Admin }
 
-    private static IEnumerable<(BadRequest, Caller)> Generate(Guid ownWebhook, Guid foreignWebhook, Guid foreignDelivery)
+    /// <param name="OwnersOnlyKey">The owner's one key, which may not be revoked (409).</param>
+    private sealed record KeyIds(Guid OwnersOnlyKey, Guid ForeignKey, Guid OwnerUserId, Guid ForeignUserId);
+
+    private static IEnumerable<(BadRequest, Caller)> Generate(Guid ownWebhook, Guid foreignWebhook, Guid foreignDelivery, KeyIds keys)
     {
         var post = HttpMethod.Post;
         (string Path, Dictionary<string, string> Fields, Caller Caller, string[] ValidSubstitutes)[] jsonRoutes =
@@ -71,6 +76,8 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             ($"/v1/webhooks/{ownWebhook}/recover", new() { ["since"] = "\"2030-01-01T00:00:00Z\"" }, Caller.Owner, []),
             ($"/v1/webhooks/{ownWebhook}/rotate-secret", new() { ["graceSeconds"] = "60" }, Caller.Owner, ["null", "42"]),
             ("/v1/portal-links/redeem", new() { ["token"] = "\"whpl_unknown\"" }, Caller.Anonymous, []),
+            ("/v1/api-keys", new() { ["name"] = "\"ci\"", ["expiresAt"] = "\"2099-01-01T00:00:00Z\"", ["userId"] = $"\"{keys.OwnerUserId}\"" },
+                Caller.Owner, ["expiresAt=null", "userId=null"]),
         ];
 
         foreach (var (path, fields, caller, validSubstitutes) in jsonRoutes)
@@ -84,7 +91,7 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             }
             foreach (var (label, json) in BadRequests.WrongFields(fields))
             {
-                if (validSubstitutes.Any(v => label.EndsWith("=" + v, StringComparison.Ordinal))) continue;
+                if (validSubstitutes.Any(v => v.Contains('=') ? label == v : label.EndsWith("=" + v, StringComparison.Ordinal))) continue;
                 yield return (new BadRequest(label, post, path, Json(json)), caller);
             }
         }
@@ -111,12 +118,22 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             yield return (new BadRequest("id", post, $"/v1/deliveries/{id}/retry"), Caller.Owner);
             yield return (new BadRequest("id", post, $"/v1/notifications/{id}/read"), Caller.Owner);
             yield return (new BadRequest("id", HttpMethod.Get, $"/v1/webhooks/{id}/stats"), Caller.Owner);
+            yield return (new BadRequest("id", HttpMethod.Delete, $"/v1/api-keys/{id}"), Caller.Owner);
         }
+        yield return (new BadRequest("foreign API key", HttpMethod.Delete, $"/v1/api-keys/{keys.ForeignKey}"), Caller.Owner);
+        yield return (new BadRequest("owner's key by a member", HttpMethod.Delete, $"/v1/api-keys/{keys.OwnersOnlyKey}"), Caller.Member);
+        yield return (new BadRequest("owner's last key", HttpMethod.Delete, $"/v1/api-keys/{keys.OwnersOnlyKey}"), Caller.Owner);
+        yield return (new BadRequest("member issues a key for the owner", post, "/v1/api-keys", Json($$"""{"name":"x","userId":"{{keys.OwnerUserId}}"}""")), Caller.Member);
+        yield return (new BadRequest("key for a stranger", post, "/v1/api-keys", Json($$"""{"name":"x","userId":"{{Guid.NewGuid()}}"}""")), Caller.Owner);
+        yield return (new BadRequest("key for another tenant's user", post, "/v1/api-keys", Json($$"""{"name":"x","userId":"{{keys.ForeignUserId}}"}""")), Caller.Owner);
+        yield return (new BadRequest("expired at birth", post, "/v1/api-keys", Json("""{"name":"x","expiresAt":"2000-01-01T00:00:00Z"}""")), Caller.Owner);
+        yield return (new BadRequest("expiry not a time", post, "/v1/api-keys", Json("""{"name":"x","expiresAt":"not a time"}""")), Caller.Owner);
+        yield return (new BadRequest("admin issues a key", post, "/v1/api-keys", Json("""{"name":"x"}""")), Caller.Admin);
         yield return (new BadRequest("foreign delivery", HttpMethod.Get, $"/v1/deliveries/{foreignDelivery}"), Caller.Owner);
         yield return (new BadRequest("foreign delivery", post, $"/v1/deliveries/{foreignDelivery}/retry"), Caller.Owner);
 
         // List queries.
-        foreach (var list in new[] { "/v1/webhooks", "/v1/deliveries", "/v1/notifications", "/v1/users" })
+        foreach (var list in new[] { "/v1/webhooks", "/v1/deliveries", "/v1/notifications", "/v1/users", "/v1/api-keys" })
         {
             foreach (var query in BadRequests.BadListQueries) yield return (new BadRequest("query", HttpMethod.Get, list + query), Caller.Owner);
         }
@@ -125,6 +142,11 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
         {
             yield return (new BadRequest("filter", HttpMethod.Get, "/v1/deliveries" + query), Caller.Owner);
         }
+        foreach (var query in new[] { "?userId=nope", "?userId=1", "?userId=%00" })
+        {
+            yield return (new BadRequest("filter", HttpMethod.Get, "/v1/api-keys" + query), Caller.Owner);
+        }
+        yield return (new BadRequest("member lists the owner's keys", HttpMethod.Get, $"/v1/api-keys?userId={keys.OwnerUserId}"), Caller.Member);
 
         // Authentication and authorization.
         foreach (var (label, apply) in BadRequests.BadAuth)
@@ -132,6 +154,8 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             yield return (new BadRequest(label, HttpMethod.Get, "/v1/webhooks", Headers: apply), Caller.Anonymous);
             yield return (new BadRequest(label, post, "/v1/events", Json("""{"type":"sale.created","data":{}}"""), apply), Caller.Anonymous);
             yield return (new BadRequest(label, post, "/v1/tenants", Json("""{"name":"A","owner":{"email":"a@example.com","name":"A"}}"""), apply), Caller.Anonymous);
+            yield return (new BadRequest(label, post, "/v1/api-keys", Json("""{"name":"A"}"""), apply), Caller.Anonymous);
+            yield return (new BadRequest(label, HttpMethod.Delete, $"/v1/api-keys/{keys.OwnersOnlyKey}", Headers: apply), Caller.Anonymous);
         }
         yield return (new BadRequest("member creates user", post, "/v1/users", Json("""{"email":"m@example.com","name":"M"}""")), Caller.Member);
         yield return (new BadRequest("tenant creates tenant", post, "/v1/tenants", Json("""{"name":"A","owner":{"email":"a@example.com","name":"A"}}""")), Caller.Owner);
@@ -148,7 +172,8 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
         yield return (new BadRequest("control char idempotency key", post, "/v1/events", Json("""{"type":"sale.created","data":{}}"""),
             h => h.TryAddWithoutValidation("Idempotency-Key", "a\tb")), Caller.Owner);
         foreach (var (method, path) in new[] { (HttpMethod.Put, "/v1/events"), (HttpMethod.Delete, "/v1/events"), (HttpMethod.Get, "/v1/events/batch"),
-                     (HttpMethod.Put, $"/v1/webhooks/{ownWebhook}"), (HttpMethod.Get, "/v1/tenants"), (HttpMethod.Post, "/v1/event-types"), (HttpMethod.Get, "/v2/events") })
+                     (HttpMethod.Put, $"/v1/webhooks/{ownWebhook}"), (HttpMethod.Get, "/v1/tenants"), (HttpMethod.Post, "/v1/event-types"), (HttpMethod.Get, "/v2/events"),
+                     (HttpMethod.Put, "/v1/api-keys"), (HttpMethod.Get, $"/v1/api-keys/{keys.OwnersOnlyKey}"), (HttpMethod.Patch, $"/v1/api-keys/{keys.OwnersOnlyKey}") })
         {
             yield return (new BadRequest("wrong method or route", method, path, method == HttpMethod.Get ? null : Json("{}")), Caller.Owner);
         }
@@ -157,6 +182,12 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static string Truncate(string text) => text.Length > 300 ? text[..300] + "…" : text;
+
+    private async Task<Guid> OnlyKeyAsync(TestStack stack, Guid userId)
+    {
+        await using var db = stack.CreateDbContext();
+        return await db.ApiKeys.Where(k => k.UserId == userId).Select(k => k.Id).SingleAsync(Ct);
+    }
 
     private async Task<Guid> ForeignDeliveryAsync(TestStack stack, Guid otherTenant)
     {
@@ -173,6 +204,7 @@ public sealed class HostileInputTests(InfrastructureFixture infrastructure, ITes
             ["tenants"] = await db.Tenants.CountAsync(Ct),
             ["users"] = await db.Users.CountAsync(Ct),
             ["apiKeys"] = await db.ApiKeys.CountAsync(Ct),
+            ["apiKeysRevoked"] = await db.ApiKeys.CountAsync(k => k.RevokedAt != null, Ct),
             ["webhooks"] = await db.Webhooks.CountAsync(Ct),
             ["webhooksUpdated"] = (await db.Webhooks.MaxAsync(w => (DateTimeOffset?)w.UpdatedAt, Ct))?.ToString("O"),
             ["secrets"] = string.Join(",", await db.Webhooks.OrderBy(w => w.Id).Select(w => w.SecretCiphertext.Length + ":" + (w.PreviousSecretCiphertext == null)).ToListAsync(Ct)),

@@ -11,17 +11,22 @@ namespace Webhooks.Tests.Infrastructure;
 /// The retry schedule is shrunk through configuration, and the OTLP exporter variables are stripped so that
 /// shutdown does not wait on a dashboard that does not exist in tests.
 /// </summary>
-public sealed class AppFixture : IAsyncLifetime
+public class AppFixture : IAsyncLifetime
 {
     public const string AdminApiKey = "whole-app-admin-key-0123456789abcdef";
     private DistributedApplication? _app;
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The app has not started.");
 
+    /// <summary>More AppHost arguments (settings) for a fixture of another kind.</summary>
+    protected virtual ValueTask<IEnumerable<string>> MoreArgumentsAsync() => ValueTask.FromResult(Enumerable.Empty<string>());
+
     public async ValueTask InitializeAsync()
     {
+        var more = await MoreArgumentsAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(
         [
+            .. more,
             $"--Parameters:admin-api-key={AdminApiKey}",
             "--AppHost:Demo=false", // the demo's traffic would mix with the tests' (the demo has a test of its own)
             "--AppHost:Portal=true", // the portal's browser tests drive this app's portal
@@ -152,10 +157,38 @@ public sealed class AppFixture : IAsyncLifetime
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_app is not null) await _app.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>The whole app on a Redis Cluster of its own, given to the AppHost (and so to both services) as nothing but
+/// the cluster's node list in <c>ConnectionStrings:redis</c>: the AppHost then runs no Redis.</summary>
+public sealed class ClusterAppFixture : AppFixture
+{
+    private LocalRedisCluster? _cluster;
+
+    public LocalRedisCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
+
+    protected override async ValueTask<IEnumerable<string>> MoreArgumentsAsync()
+    {
+        _cluster = await LocalRedisCluster.StartAsync(TestContext.Current.CancellationToken);
+        return [$"--ConnectionStrings:{ResourceNames.Redis}={_cluster.ConnectionString}"];
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterAppCollection : ICollectionFixture<ClusterAppFixture>
+{
+    public const string Name = "Whole app on a Redis Cluster";
 }
 
 [CollectionDefinition(Name)]

@@ -17,6 +17,7 @@ namespace Webhooks.Tests.Infrastructure;
 public sealed class TestStack : IAsyncDisposable
 {
     public const string AdminApiKey = "test-admin-key-0123456789abcdef";
+    public const string EncryptionKey = "test-encryption-key-0123456789abcdef-0123456789";
     private readonly InfrastructureFixture _infrastructure;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _configureServices;
@@ -25,18 +26,20 @@ public sealed class TestStack : IAsyncDisposable
     private ConnectionMultiplexer? _redis;
     private NpgsqlDataSource? _dataSource;
 
-    private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices)
+    private TestStack(InfrastructureFixture infrastructure, IDictionary<string, string?>? settings, Action<IServiceCollection>? configureServices,
+        RedisBackend redis)
     {
         _infrastructure = infrastructure;
+        RedisConnectionString = infrastructure.RedisConnectionStringOf(redis);
         (DatabaseName, KeyPrefix) = infrastructure.NextStack();
         _configureServices = configureServices;
         _settings = new Dictionary<string, string?>
         {
             [$"ConnectionStrings:{ResourceNames.Database}"] = infrastructure.DatabaseConnectionString(DatabaseName),
-            [$"ConnectionStrings:{ResourceNames.Redis}"] = infrastructure.RedisConnectionString,
+            [$"ConnectionStrings:{ResourceNames.Redis}"] = RedisConnectionString,
             ["Webhooks:Redis:KeyPrefix"] = KeyPrefix,
             ["Webhooks:AdminApiKey"] = AdminApiKey,
-            ["Webhooks:Secrets:EncryptionKey"] = "test-encryption-key-0123456789abcdef-0123456789",
+            ["Webhooks:Secrets:EncryptionKey"] = EncryptionKey,
             ["Webhooks:Delivery:AllowPrivateNetworks"] = "true",
             ["Webhooks:Portal:BaseUrl"] = "https://portal.test",
             // Tests publish in bursts; the limit's own tests set it low. The limiter still runs on every publish.
@@ -47,13 +50,19 @@ public sealed class TestStack : IAsyncDisposable
 
     public string DatabaseName { get; }
     public string KeyPrefix { get; }
+    /// <summary>The settings both services start with (connection strings included), e.g. for a process of the Api run by hand.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
+    /// <summary>The Redis the stack's services use: the standalone server or the cluster's node list.</summary>
+    public string RedisConnectionString { get; }
 
     /// <summary>Starts the Api (which migrates the new database), then the Dispatcher unless <paramref name="withDispatcher"/> is false.</summary>
     public static async Task<TestStack> StartAsync(InfrastructureFixture infrastructure,
-        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null, bool withDispatcher = true,
+        RedisBackend redis = RedisBackend.Standalone)
     {
-        var stack = new TestStack(infrastructure, settings, configureServices);
-        stack._redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
+        var stack = new TestStack(infrastructure, settings, configureServices, redis);
+        stack._redis = await ConnectionMultiplexer.ConnectAsync(stack.RedisConnectionString);
         stack._api = stack.Configure(new WebApplicationFactory<ApiEntryPoint>());
         _ = stack._api.Services; // starts the host: migrations run here
         if (withDispatcher) stack.StartDispatcher();
@@ -71,7 +80,7 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server.</summary>
     public async Task ClearScheduleAsync()
     {
-        foreach (var server in _redis!.GetServers())
+        foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
             await foreach (var key in server.KeysAsync(pattern: Queue.Keys.Tag + "*")) await Redis.KeyDeleteAsync(key);
     }
 
@@ -89,6 +98,9 @@ public sealed class TestStack : IAsyncDisposable
 
     /// <summary>A handler that sends to the in-process Api, e.g. as the primary handler of a <c>WebhooksClient</c>.</summary>
     public HttpMessageHandler CreateHandler() => _api!.Server.CreateHandler();
+
+    /// <summary>A client of the Dispatcher's own endpoints (health).</summary>
+    public HttpClient CreateDispatcherClient() => (_dispatcher ?? throw new InvalidOperationException("No Dispatcher in this stack.")).CreateClient();
 
     /// <summary>A context of the test's own, on the stack's database, configured as the services' are.</summary>
     public WebhooksDbContext CreateDbContext() => new(WebhooksDatabase.ContextOptions(DataSource));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Webhooks.Core.Secrets;
 using Webhooks.Tests.Infrastructure;
 using static Webhooks.Tests.Management.ManagementApi;
@@ -34,6 +35,9 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
         { "GET", "/v1/webhooks/{id}/stats", null },
         { "POST", "/v1/portal-links", null },
         { "POST", "/v1/portal-sessions", null },
+        { "GET", "/v1/api-keys", null },
+        { "POST", "/v1/api-keys", """{"name":"ci"}""" },
+        { "DELETE", "/v1/api-keys/{keyId}", null },
     };
 
     public static TheoryData<string, string, string?> AllRoutes
@@ -54,7 +58,7 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
     [MemberData(nameof(AllRoutes))]
     public async Task Without_a_valid_key_every_route_is_401(string method, string route, string? json)
     {
-        var id = await AnyWebhookIdAsync();
+        var id = await AnyWebhookIdAsync(route);
         foreach (var header in new string?[] { null, "Bearer " + ApiKeyGenerator.Generate(), "Bearer ", "Basic dXNlcjpwYXNz", "whk_no_scheme" })
         {
             using var client = Stack.CreateClient();
@@ -69,7 +73,7 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
     [MemberData(nameof(TenantRoutes))]
     public async Task The_admin_key_is_403_on_tenant_routes(string method, string route, string? json)
     {
-        var id = await AnyWebhookIdAsync();
+        var id = await AnyWebhookIdAsync(route);
         using var admin = Stack.CreateAdminClient();
         await AssertProblemAsync(await admin.SendAsync(Build(method, route, id, json), Ct), HttpStatusCode.Forbidden);
     }
@@ -81,7 +85,9 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
         var tenant = await CreateTenantAsync(Stack);
         var (_, memberKey) = await CreateMemberAsync(tenant);
         using var member = Stack.CreateClient(memberKey);
-        var id = (await CreateWebhookAsync(member)).GetProperty("id").GetGuid();
+        var id = route.Contains("{keyId}")
+            ? (await ReadAsync(await member.PostAsJsonAsync("/v1/api-keys", new { name = "spare" }, Ct), HttpStatusCode.Created)).GetProperty("id").GetGuid()
+            : (await CreateWebhookAsync(member)).GetProperty("id").GetGuid();
         var response = await member.SendAsync(Build(method, route, id, json), Ct);
         Assert.True(response.IsSuccessStatusCode, $"{method} {route}: {(int)response.StatusCode}");
     }
@@ -100,16 +106,19 @@ public sealed class AccessTests(ManagementStack fixture) : IClassFixture<Managem
         await AssertProblemAsync(await owner.SendAsync(Build("POST", "/v1/tenants", Guid.Empty, TenantBody), Ct), HttpStatusCode.Forbidden);
     }
 
-    private async Task<Guid> AnyWebhookIdAsync()
+    /// <summary>An id of what the route's <c>{id}</c> (a webhook) or <c>{keyId}</c> (an API key) names, in some tenant.</summary>
+    private async Task<Guid> AnyWebhookIdAsync(string route)
     {
         var tenant = await CreateTenantAsync(Stack);
         using var owner = tenant.OwnerClient();
+        if (route.Contains("{keyId}"))
+            return (await ReadAsync(await owner.PostAsJsonAsync("/v1/api-keys", new { name = "spare" }, Ct), HttpStatusCode.Created)).GetProperty("id").GetGuid();
         return (await CreateWebhookAsync(owner)).GetProperty("id").GetGuid();
     }
 
     private static HttpRequestMessage Build(string method, string route, Guid id, string? json)
     {
-        var request = new HttpRequestMessage(new HttpMethod(method), route.Replace("{id}", id.ToString()));
+        var request = new HttpRequestMessage(new HttpMethod(method), route.Replace("{id}", id.ToString()).Replace("{keyId}", id.ToString()));
         if (json is not null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
         return request;
     }

@@ -28,6 +28,9 @@ public sealed class OpenApiTests(ManagementStack fixture) : IClassFixture<Manage
         { "get", "/v1/deliveries", 200, null, [400, 401, 403] },
         { "get", "/v1/deliveries/{id}", 200, null, [401, 403, 404] },
         { "post", "/v1/deliveries/{id}/retry", 202, null, [401, 403, 404, 409] },
+        { "get", "/v1/api-keys", 200, null, [400, 401, 403] },
+        { "post", "/v1/api-keys", 201, "ApiKeysCreateRequest", [400, 401, 403, 404] },
+        { "delete", "/v1/api-keys/{id}", 204, null, [401, 403, 404, 409] },
     };
 
     private async Task<JsonElement> DocumentAsync()
@@ -45,7 +48,7 @@ public sealed class OpenApiTests(ManagementStack fixture) : IClassFixture<Manage
         Assert.True(item.TryGetProperty(method, out var operation), $"{method} {path} is not in the document");
 
         Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()));
-        Assert.Contains(operation.GetProperty("tags").EnumerateArray(), t => t.GetString() is "Webhooks" or "Tenants" or "Users" or "Events" or "Deliveries");
+        Assert.Contains(operation.GetProperty("tags").EnumerateArray(), t => t.GetString() is "Webhooks" or "Tenants" or "Users" or "Events" or "Deliveries" or "API Keys");
         if (path.Contains("{id}"))
         {
             var id = operation.GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "id");
@@ -67,6 +70,17 @@ public sealed class OpenApiTests(ManagementStack fixture) : IClassFixture<Manage
             var schema = error.GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
             Assert.Equal("#/components/schemas/ProblemDetails", schema.GetProperty("$ref").GetString());
         }
+    }
+
+    [Fact]
+    public async Task The_api_key_shape_never_has_the_key_except_on_creation()
+    {
+        var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");
+        Assert.Equal(new[] { "id", "name", "prefix", "userId", "createdAt", "lastUsedAt", "expiresAt" }.Order(),
+            schemas.GetProperty("ApiKeyResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        var created = schemas.GetProperty("ApiKeysCreateResponse").GetRawText();
+        Assert.Contains("#/components/schemas/ApiKeyResponse", created);
+        Assert.Contains("\"key\"", created);
     }
 
     [Fact]

@@ -7,10 +7,15 @@ namespace Webhooks.Tests.Queue;
 
 /// <summary>
 /// The two tiers of the schedule against real Redis: deliveries due beyond the near horizon wait in later buckets,
-/// claims promote them into the due set, and they are claimed at their exact due time. Every "now" is explicit.
+/// claims promote them into the due set, and they are claimed at their exact due time. Every "now" is explicit. Each
+/// test runs on the standalone Redis and on the 3-master cluster (every key of the schedule in one slot).
 /// </summary>
-public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : IAsyncLifetime
+public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, RedisBackend backend) : IAsyncLifetime
 {
+    public sealed class Standalone(InfrastructureFixture infrastructure) : DeliveryQueueTests(infrastructure, RedisBackend.Standalone);
+
+    public sealed class Cluster(InfrastructureFixture infrastructure) : DeliveryQueueTests(infrastructure, RedisBackend.Cluster);
+
     // On a minute boundary, so bucket starts are easy to see: a delivery due at Now + 1 h 0 min 42 s is in the bucket
     // starting at Now + 1 h, promoted from Now + 58 min.
     private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
@@ -26,7 +31,7 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
     public async ValueTask InitializeAsync()
     {
-        _redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionString);
+        _redis = await ConnectionMultiplexer.ConnectAsync(infrastructure.RedisConnectionStringOf(backend));
         _queue = new DeliveryQueue(_redis, _keys, _time);
     }
 
@@ -178,6 +183,24 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
         Assert.Equal(DeliveryQueue.PromoteBatch + 10, await DueCountAsync());
     }
 
+    [Fact]
+    public async Task A_requeue_schedules_every_delivery_but_those_in_flight_and_answers_those()
+    {
+        var (inFlight, dueLater, unscheduled) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        await _queue.ScheduleAsync(inFlight, Now);
+        Assert.Equal([inFlight], await _queue.ClaimDueAsync(Now, 10, Lease));
+        await _queue.ScheduleAsync(dueLater, Now + TimeSpan.FromMinutes(1));
+
+        Assert.Equal([inFlight], await _queue.ScheduleUnlessInFlightAsync([inFlight, dueLater, unscheduled], Now));
+
+        Assert.Null(await ScoreAsync(inFlight));
+        Assert.Equal(1, await InFlightCountAsync());
+        Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(dueLater));
+        Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(unscheduled));
+        // The in-flight one is never claimed a second time while its attempt runs.
+        Assert.Equal(new[] { dueLater, unscheduled }.Order(), (await _queue.ClaimDueAsync(Now, 10, Lease)).Order());
+    }
+
     private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id));
 
     private async Task AssertNoLaterBucketsAsync()
@@ -191,6 +214,12 @@ public sealed class DeliveryQueueTests(InfrastructureFixture infrastructure) : I
 
     private Task<long> InFlightCountAsync() => Db.SortedSetLengthAsync(_keys.InFlight);
 
-    private async Task<List<RedisKey>> KeysAsync(string pattern) =>
-        await _redis!.GetServers()[0].KeysAsync(pattern: _keys.Tag + pattern).ToListAsync(TestContext.Current.CancellationToken);
+    // On a cluster KEYS answers for one node only: ask every primary (the tag puts them all on one).
+    private async Task<List<RedisKey>> KeysAsync(string pattern)
+    {
+        var keys = new List<RedisKey>();
+        foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
+            keys.AddRange(await server.KeysAsync(pattern: _keys.Tag + pattern).ToListAsync(TestContext.Current.CancellationToken));
+        return keys;
+    }
 }

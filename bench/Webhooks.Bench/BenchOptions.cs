@@ -6,7 +6,10 @@ namespace Webhooks.Bench;
 /// </summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch"];
+    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch", "fairness"];
+
+    /// <summary>What <c>--caps off</c> sets: caps no tenant reaches in a bench run, i.e. the behaviour before them.</summary>
+    public const int CapsOffPerWebhook = 10_000, CapsOffPerTenant = 100_000;
 
     public bool Quick { get; init; }
     public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
@@ -36,6 +39,17 @@ internal sealed record BenchOptions
     public int ScaleDue { get; init; } = 200_000;
     public int ScaleRounds { get; init; } = 5;
 
+    /// <summary>Noisy neighbour: each phase's length, the quiet tenant's rate, and the slow tenant's webhooks, rate and
+    /// answer time. 2 webhooks × 50 events/s × 5 s is 500 requests open at once if nothing stops it: more than the
+    /// Dispatcher's 256 send slots.</summary>
+    public TimeSpan FairnessDuration { get; init; } = TimeSpan.FromSeconds(20);
+    public int FairnessQuietRate { get; init; } = 50;
+    public int FairnessSlowWebhooks { get; init; } = 2;
+    public int FairnessSlowRate { get; init; } = 50;
+    public TimeSpan FairnessSlowDelay { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary><c>--caps off</c>: the app runs with caps so high they never bind, for the "before" figures.</summary>
+    public bool FairnessCapsOff { get; init; }
+
     /// <summary>How long a scenario that waits for deliveries waits for the first one before it gives up.</summary>
     public TimeSpan FirstDeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>How long to let the Dispatcher empty the queue between scenarios.</summary>
@@ -54,12 +68,13 @@ internal sealed record BenchOptions
         ScaleScheduled = 200_000,
         ScaleDue = 100_000,
         ScaleRounds = 3,
+        FairnessDuration = TimeSpan.FromSeconds(8),
         FirstDeliveryTimeout = TimeSpan.FromSeconds(8),
         DrainTimeout = TimeSpan.FromSeconds(30),
     };
 
     public const string Usage = """
-        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch]
+        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness] [--caps off]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
                           [--dispatch-events N] [--latency-rate N] [--latency-seconds N] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
@@ -67,6 +82,7 @@ internal sealed record BenchOptions
           --ingest-seconds  how long each ingest scenario publishes (default 20): longer leaves time to attach a profiler
           --latency-seconds how long the latency scenario publishes (default 20)
           --retry-events    how many events the retry scenario publishes, at 100/s (default 1500)
+          --caps off        run the app with in-flight caps so high they never bind (fairness "before" figures)
         """;
 
     /// <summary>Parses the command line; returns null (after printing why) when it is not understood.</summary>
@@ -96,6 +112,7 @@ internal sealed record BenchOptions
                 case "--latency-rate" when Positive(value, out var n): options = options with { LatencyRate = n }; break;
                 case "--retry-events" when Positive(value, out var n): options = options with { RetryEvents = n }; break;
                 case "--latency-seconds" when Positive(value, out var n): options = options with { LatencyDuration = TimeSpan.FromSeconds(n) }; break;
+                case "--caps" when value is "on" or "off": options = options with { FairnessCapsOff = value == "off" }; break;
                 case "--scale-scheduled" when Positive(value, out var n): options = options with { ScaleScheduled = n }; break;
                 default: return Fail($"Not understood: {arg} {value}.");
             }

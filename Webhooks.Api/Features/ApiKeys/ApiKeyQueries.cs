@@ -8,6 +8,10 @@ namespace Webhooks.Api.Features.ApiKeys;
 
 internal static class ApiKeyQueries
 {
+    /// <summary>The OpenAPI tag of the api-keys routes (the path segment would make it "Api-Keys"; FastEndpoints title-cases
+    /// tags, which keeps an all-capital word as it is).</summary>
+    public const string Tag = "API Keys";
+
     /// <summary>The live (not revoked) keys the caller may see and revoke: the tenant owner's are every key of the
     /// tenant, a member's only their own. Any other key is simply not found.</summary>
     public static IQueryable<ApiKey> ManageableBy(this WebhooksDbContext db, ClaimsPrincipal caller)

@@ -24,6 +24,9 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
+        // Conflicts are found here, before the group write: a request that reuses a key with other content fails alone
+        // and never reaches a statement it would share with other requests. A key taken by a concurrent publish after
+        // this look-up is skipped by the write itself (see AnswerTakenKeysAsync).
         var keys = IdempotencyKeys(events);
         var existing = keys is null ? null : await FindByKeysAsync(tenantId, keys, ct);
 
@@ -36,10 +39,21 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
         for (var i = 0; i < events.Count; i++)
         {
             var item = events[i];
-            if (item.IdempotencyKey is { } key && (existing!.TryGetValue(key, out var known) || created!.TryGetValue(key, out known)))
+            if (item.IdempotencyKey is { } key)
             {
-                results[i] = known;
-                continue;
+                var (first, firstIndex) = keys![key];
+                if (firstIndex != i && !SameTypeAndData(first, item)) throw new IdempotencyKeyReusedException(i, key, null, firstIndex);
+                if (existing!.TryGetValue(key, out var found))
+                {
+                    if (!found.SameTypeAndData) throw new IdempotencyKeyReusedException(i, key, found.Event.Id);
+                    results[i] = found.Event;
+                    continue;
+                }
+                if (created!.TryGetValue(key, out var known))
+                {
+                    results[i] = known;
+                    continue;
+                }
             }
             var id = Guid.CreateVersion7(now);
             var deliveries = new List<PublishedDelivery>();
@@ -63,36 +77,47 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
     }
 
     /// <summary>A concurrent publish committed some of our idempotency keys between our look-up and our write (the
-    /// write skipped those events): those items answer with the event that won, as a later repeat would. Postgres
-    /// decides a key's conflict only once the winner has committed, so the winner is there to be read.</summary>
+    /// write skipped those events, so nobody sharing it failed): those items answer with the event that won, as a later
+    /// repeat would, or with a 409 if it carries other content. Postgres decides a key's conflict only once the winner
+    /// has committed, so the winner is there to be read.</summary>
     private async Task AnswerTakenKeysAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, List<NewDeliveries.NewEvent> rows,
         HashSet<Guid> taken, PublishedEvent[] results, CancellationToken ct)
     {
-        var takenKeys = rows.Where(r => taken.Contains(r.Id)).Select(r => r.IdempotencyKey!).ToArray();
-        var winners = await FindByKeysAsync(tenantId, takenKeys, ct);
+        var takenKeys = rows.Where(r => taken.Contains(r.Id)).Select(r => r.IdempotencyKey!).ToHashSet(StringComparer.Ordinal);
+        var requested = IdempotencyKeys(events)!.Where(k => takenKeys.Contains(k.Key)).ToDictionary(k => k.Key, k => k.Value, StringComparer.Ordinal);
+        var winners = await FindByKeysAsync(tenantId, requested, ct);
         for (var i = 0; i < events.Count; i++)
         {
             if (events[i].IdempotencyKey is not { } key || !takenKeys.Contains(key)) continue;
-            results[i] = winners.TryGetValue(key, out var winner) ? winner
+            var winner = winners.TryGetValue(key, out var found) ? found
                 : throw new InvalidOperationException("An idempotency key's event was skipped as taken, yet no event holds the key.");
+            if (!winner.SameTypeAndData) throw new IdempotencyKeyReusedException(i, key, winner.Event.Id);
+            results[i] = winner.Event;
         }
     }
 
     // A connection only for the requests that need one.
-    private async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(Guid tenantId, string[] keys, CancellationToken ct)
+    private async Task<Dictionary<string, EventRows.Found>> FindByKeysAsync(Guid tenantId, Dictionary<string, (EventToPublish First, int Index)> keys,
+        CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        return await EventRows.FindByKeysAsync(connection, tenantId, keys, ct);
+        return await EventRows.FindByKeysAsync(connection, tenantId, keys.ToDictionary(k => k.Key, k => k.Value.First, StringComparer.Ordinal), ct);
     }
 
-    /// <summary>The distinct idempotency keys of the request, or null when it has none (the common case: no look-up).</summary>
-    private static string[]? IdempotencyKeys(IReadOnlyList<EventToPublish> events)
+    /// <summary>Each distinct idempotency key of the request with the first event that carries it, or null when the
+    /// request has none (the common case: no look-up).</summary>
+    private static Dictionary<string, (EventToPublish First, int Index)>? IdempotencyKeys(IReadOnlyList<EventToPublish> events)
     {
-        HashSet<string>? keys = null;
-        foreach (var e in events)
+        Dictionary<string, (EventToPublish, int)>? keys = null;
+        for (var i = 0; i < events.Count; i++)
         {
-            if (e.IdempotencyKey is not null) (keys ??= new HashSet<string>(StringComparer.Ordinal)).Add(e.IdempotencyKey);
+            if (events[i].IdempotencyKey is { } key) (keys ??= new(StringComparer.Ordinal)).TryAdd(key, (events[i], i));
         }
-        return keys?.ToArray();
+        return keys;
     }
+
+    /// <summary>The same event content as the database compares it (see <see cref="EventRows"/>): JSON equality, so
+    /// key order and whitespace do not matter.</summary>
+    private static bool SameTypeAndData(EventToPublish a, EventToPublish b) =>
+        a.Type == b.Type && JsonElement.DeepEquals(a.Data, b.Data);
 }

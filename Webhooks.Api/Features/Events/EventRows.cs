@@ -7,27 +7,38 @@ namespace Webhooks.Api.Features.Events;
 /// (<see cref="Core.Deliveries.NewDeliveries"/>): positional parameters, a fixed text Npgsql auto-prepares.</summary>
 internal static class EventRows
 {
-    // $1 tenant, $2 idempotency keys. Deliveries in id order, as GET /v1/events/{id} lists them.
+    // $1 tenant; $2, $3, $4 the request's idempotency keys with the type and data each came with. Deliveries in id
+    // order, as GET /v1/events/{id} lists them. The comparison runs once per event (in the CTE), not per delivery row;
+    // jsonb equality ignores key order and whitespace, so a repeat that serializes the same data differently still matches.
     private const string FindByKeysSql = """
-        SELECT e.idempotency_key, e.id, e.type, e.created_at, d.id, d.webhook_id, d.status
-        FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
-        WHERE e.tenant_id = $1 AND e.idempotency_key = ANY($2::text[])
-        ORDER BY e.id, d.id
+        WITH found AS (
+            SELECT e.idempotency_key, e.id, e.type, e.created_at, (e.type = r.type AND e.payload = r.payload::jsonb) AS same
+            FROM unnest($2::text[], $3::text[], $4::text[]) AS r(idempotency_key, type, payload)
+            JOIN events e ON e.tenant_id = $1 AND e.idempotency_key IS NOT NULL AND e.idempotency_key = r.idempotency_key)
+        SELECT f.idempotency_key, f.id, f.type, f.created_at, f.same, d.id, d.webhook_id, d.status
+        FROM found f LEFT JOIN deliveries d ON d.event_id = f.id
+        ORDER BY f.id, d.id
         """;
 
+    /// <summary>An event already published under a key, and whether the request repeats its type and data.</summary>
+    public sealed record Found(PublishedEvent Event, bool SameTypeAndData);
+
     /// <summary>The tenant's events already published under these idempotency keys, with their deliveries.</summary>
-    public static async Task<Dictionary<string, PublishedEvent>> FindByKeysAsync(NpgsqlConnection connection, Guid tenantId,
-        string[] keys, CancellationToken ct)
+    /// <param name="requested">Each distinct key of the request with the (first) event that carries it.</param>
+    public static async Task<Dictionary<string, Found>> FindByKeysAsync(NpgsqlConnection connection, Guid tenantId,
+        IReadOnlyDictionary<string, EventToPublish> requested, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(FindByKeysSql, connection)
         {
             Parameters =
             {
                 new NpgsqlParameter<Guid> { TypedValue = tenantId },
-                new NpgsqlParameter<string[]> { TypedValue = keys },
+                new NpgsqlParameter<string[]> { TypedValue = requested.Keys.ToArray() },
+                new NpgsqlParameter<string[]> { TypedValue = requested.Values.Select(e => e.Type).ToArray() },
+                new NpgsqlParameter<string[]> { TypedValue = requested.Values.Select(e => e.Data.GetRawText()).ToArray() },
             },
         };
-        var found = new Dictionary<string, PublishedEvent>(StringComparer.Ordinal);
+        var found = new Dictionary<string, Found>(StringComparer.Ordinal);
         List<PublishedDelivery> deliveries = [];
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -37,10 +48,12 @@ internal static class EventRows
             if (!found.ContainsKey(key))
             {
                 deliveries = [];
-                found[key] = new PublishedEvent(reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), deliveries);
+                found[key] = new Found(
+                    new PublishedEvent(reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3), deliveries),
+                    reader.GetBoolean(4));
             }
-            if (!reader.IsDBNull(4))
-                deliveries.Add(new PublishedDelivery(reader.GetGuid(4), reader.GetGuid(5), reader.GetFieldValue<DeliveryStatus>(6)));
+            if (!reader.IsDBNull(5))
+                deliveries.Add(new PublishedDelivery(reader.GetGuid(5), reader.GetGuid(6), reader.GetFieldValue<DeliveryStatus>(7)));
         }
         return found;
     }

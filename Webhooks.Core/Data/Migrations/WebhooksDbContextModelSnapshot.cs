@@ -207,6 +207,27 @@ namespace Webhooks.Core.Data.Migrations
                     b.ToTable("delivery_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.EncryptionKeyCanary", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("key_id");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .HasColumnType("bytea")
+                        .HasColumnName("ciphertext");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_encryption_key_canaries");
+
+                    b.ToTable("encryption_key_canaries", (string)null);
+                });
+
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Event", b =>
                 {
                     b.Property<Guid>("Id")

@@ -31,6 +31,9 @@ internal sealed class Inbox(string url, bool failFirst)
 
     public void Open() => _gate?.TrySetResult();
 
+    /// <summary>How long each request is answered after it arrived (a slow endpoint); zero answers at once.</summary>
+    public TimeSpan Delay { get; set; }
+
     public long Requests => Interlocked.Read(ref _requests);
     /// <summary>Distinct delivery ids seen.</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);

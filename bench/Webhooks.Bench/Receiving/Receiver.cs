@@ -71,6 +71,7 @@ internal sealed class Receiver : IAsyncDisposable
 
         var deliveryId = Guid.TryParse(context.Request.Headers["webhook-id"], out var id) ? id : Guid.Empty;
         var attempt = inbox.Record(deliveryId, eventId, arrived);
+        if (inbox.Delay > TimeSpan.Zero) await Task.Delay(inbox.Delay, context.RequestAborted);
         context.Response.StatusCode = inbox.FailFirst && attempt == 1 ? 500 : 200;
     }
 

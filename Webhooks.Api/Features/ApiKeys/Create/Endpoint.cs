@@ -1,4 +1,5 @@
 using FastEndpoints;
+using FastEndpoints.Swagger;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Shared;
@@ -12,6 +13,7 @@ internal sealed class Endpoint(WebhooksDbContext db, TimeProvider time) : Endpoi
     {
         Post("/v1/api-keys");
         Policies(Auth.Policies.TenantUser);
+        Description(b => b.AutoTagOverride(ApiKeyQueries.Tag));
         Summary(s =>
         {
             s.Summary = "Issues a new API key for the caller, or (tenant owner only) for another user of the tenant.";

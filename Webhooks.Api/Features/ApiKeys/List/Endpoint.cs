@@ -1,4 +1,5 @@
 using FastEndpoints;
+using FastEndpoints.Swagger;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Shared;
@@ -12,6 +13,7 @@ internal sealed class Endpoint(WebhooksDbContext db) : Endpoint<Request, Page<Ap
     {
         Get("/v1/api-keys");
         Policies(Auth.Policies.TenantUser);
+        Description(b => b.AutoTagOverride(ApiKeyQueries.Tag));
         Summary(s =>
         {
             s.Summary = "The caller's API keys (the tenant owner: every key of the tenant), newest first, never the keys themselves.";

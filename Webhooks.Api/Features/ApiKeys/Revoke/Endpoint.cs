@@ -1,4 +1,5 @@
 using FastEndpoints;
+using FastEndpoints.Swagger;
 using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Api.Features.Shared;
@@ -12,6 +13,7 @@ internal sealed class Endpoint(WebhooksDbContext db, ApiKeyCache cache, TimeProv
     {
         Delete("/v1/api-keys/{id:guid}");
         Policies(Auth.Policies.TenantUser);
+        Description(b => b.AutoTagOverride(ApiKeyQueries.Tag));
         Summary(s =>
         {
             s.Summary = "Revokes an API key: every Api process refuses it within 2 s.";

@@ -20,7 +20,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
             s.Summary = "Queue one more attempt of a delivery now, whatever its status.";
             s.Response<Response>(202, "The delivery is due now.");
             s.Unauthorized().Forbidden("The admin key has no tenant.").NotFound("No such delivery in the caller's tenant.")
-                .Conflict("The delivery's webhook is disabled or deleted.");
+                .Conflict("The delivery's webhook is disabled or deleted, or an attempt of the delivery is in flight (nothing was changed).");
         });
     }
 
@@ -38,12 +38,20 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
         }
         if (!found.Active || found.DeletedAt is not null)
         {
-            AddError("id", "The delivery's webhook is disabled or deleted; re-enable it (PATCH active:true) before retrying.");
+            AddError(r => r.Id, "The delivery's webhook is disabled or deleted; re-enable it (PATCH active:true) before retrying.");
             await Send.ErrorsAsync(409, ct);
             return;
         }
-        var dueAt = await requeue.RequeueAsync(db, [req.Id], ct);
+        var requeued = await requeue.RequeueAsync(db, [req.Id], ct);
+        if (requeued.InFlight.Count > 0)
+        {
+            // Requeuing it would let a second Dispatcher send it while the first still is; nothing was changed.
+            AddError(r => r.Id, "An attempt of this delivery is in flight now, so it was not requeued: two attempts never run at once. " +
+                           "Retry once the attempt has ended (GET /v1/deliveries/{id} shows its result).");
+            await Send.ErrorsAsync(409, ct);
+            return;
+        }
         var status = found.Status == DeliveryStatus.Pending ? DeliveryStatus.Pending : DeliveryStatus.Retrying;
-        await Send.ResponseAsync(new Response(req.Id, status, dueAt), 202, ct);
+        await Send.ResponseAsync(new Response(req.Id, status, requeued.DueAt), 202, ct);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastEndpoints;
+using FluentValidation.Results;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
@@ -18,10 +19,11 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
         Summary(s =>
         {
             s.Summary = "Publish an event to every webhook subscribed to its type.";
-            s.Description = "Accepted events are never lost. An Idempotency-Key header makes a repeat return the same event and create no new deliveries.";
+            s.Description = "Accepted events are never lost. An Idempotency-Key header makes a repeat (same type and data) return the same event and create no new deliveries; the same key with another type or data is a 409.";
             s.Response<Response>(202, "The event and one pending delivery per active subscribed webhook.");
             s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
-                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.")
+                .Conflict("The Idempotency-Key was already used with a different type or data; `errors` names `Idempotency-Key`.");
         });
     }
 
@@ -36,7 +38,16 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
             return;
         }
 
-        var published = await publisher.PublishAsync(User.TenantId(), [new EventToPublish(req.Type!, req.Data, req.IdempotencyKey)], ct);
+        IReadOnlyList<PublishedEvent> published;
+        try
+        {
+            published = await publisher.PublishAsync(User.TenantId(), [new EventToPublish(req.Type!, req.Data, req.IdempotencyKey)], ct);
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            ThrowError(new ValidationFailure("Idempotency-Key", reused.Message), StatusCodes.Status409Conflict);
+            throw;
+        }
         await Send.ResponseAsync(Response.From(published[0]), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: false);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastEndpoints;
+using FluentValidation.Results;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
@@ -22,7 +23,9 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
             s.Description = "All or nothing: either every event is accepted or none. idempotencyKey works per event like the Idempotency-Key header.";
             s.Response<Response>(202, "One entry per event, in request order.");
             s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").PayloadTooLarge()
-                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.");
+                .TooManyRequests("The tenant's publish rate limit (Webhooks:Limits:PublishPerSecondPerTenant); see Retry-After.")
+                .Conflict("An idempotencyKey was already used with a different type or data (or twice in the batch with different ones); " +
+                    "`errors` names `events[i].idempotencyKey`, and no event of the batch is published.");
         });
     }
 
@@ -36,8 +39,17 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
             await Send.ResultAsync(refusal);
             return;
         }
-        var published = await publisher.PublishAsync(User.TenantId(),
-            req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
+        IReadOnlyList<PublishedEvent> published;
+        try
+        {
+            published = await publisher.PublishAsync(User.TenantId(),
+                req.Events.Select(e => new EventToPublish(e.Type!, e.Data, e.IdempotencyKey)).ToList(), ct);
+        }
+        catch (IdempotencyKeyReusedException reused)
+        {
+            ThrowError(new ValidationFailure($"events[{reused.Index}].idempotencyKey", reused.Message), StatusCodes.Status409Conflict);
+            throw;
+        }
         await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: true);
     }

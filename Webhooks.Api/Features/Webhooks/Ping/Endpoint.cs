@@ -37,7 +37,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryScheduler scheduler
         }
         if (!webhook.Active)
         {
-            AddError("id", "The webhook is disabled; re-enable it (PATCH active:true) to ping it.");
+            AddError(r => r.Id, "The webhook is disabled; re-enable it (PATCH active:true) to ping it.");
             await Send.ErrorsAsync(409, ct);
             return;
         }

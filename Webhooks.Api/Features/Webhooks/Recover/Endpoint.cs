@@ -16,7 +16,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, Ti
         Summary(s =>
         {
             s.Summary = "Requeue this webhook's failed deliveries created in [since, until) for one more attempt each.";
-            s.Response<Response>(202, "How many deliveries were requeued.");
+            s.Response<Response>(202, "How many deliveries were requeued, and how many were left to the attempt in flight.");
             s.BadRequest().Unauthorized().Forbidden("The admin key has no tenant.").NotFound().Conflict("The webhook is disabled.");
         });
     }
@@ -35,12 +35,12 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue, Ti
         }
         if (!webhook.Active)
         {
-            AddError("id", "The webhook is disabled; re-enable it (PATCH active:true) before recovering its deliveries.");
+            AddError(r => r.Id, "The webhook is disabled; re-enable it (PATCH active:true) before recovering its deliveries.");
             await Send.ErrorsAsync(409, ct);
             return;
         }
 
-        var requeued = await requeue.RequeueFailedAsync(db, req.Id, req.Since!.Value, req.Until ?? time.GetUtcNow(), ct);
-        await Send.ResponseAsync(new Response(requeued), 202, ct);
+        var (requeued, inFlight) = await requeue.RequeueFailedAsync(db, req.Id, req.Since!.Value, req.Until ?? time.GetUtcNow(), ct);
+        await Send.ResponseAsync(new Response(requeued, inFlight), 202, ct);
     }
 }

@@ -14,8 +14,8 @@ using Webhooks.Core.Data.Entities;
 namespace Webhooks.Core.Data.Migrations
 {
     [DbContext(typeof(WebhooksDbContext))]
-    [Migration("20261130050226_PortalSessions")]
-    partial class PortalSessions
+    [Migration("20261130034836_ApiKeyLifecycle")]
+    partial class ApiKeyLifecycle
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -410,95 +410,6 @@ namespace Webhooks.Core.Data.Migrations
                     b.ToTable("notifications", (string)null);
                 });
 
-            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<DateTimeOffset>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expires_at");
-
-                    b.Property<byte[]>("Hash")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("hash");
-
-                    b.Property<DateTimeOffset?>("RedeemedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("redeemed_at");
-
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("Id")
-                        .HasName("pk_portal_links");
-
-                    b.HasIndex("Hash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_portal_links_hash");
-
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_portal_links_user_id");
-
-                    b.ToTable("portal_links", (string)null);
-                });
-
-            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<Guid?>("ApiKeyId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("api_key_id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<DateTimeOffset>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("expires_at");
-
-                    b.Property<byte[]>("Hash")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("hash");
-
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("revoked_at");
-
-                    b.Property<Guid>("UserId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("Id")
-                        .HasName("pk_portal_sessions");
-
-                    b.HasIndex("ApiKeyId")
-                        .HasDatabaseName("ix_portal_sessions_api_key_id");
-
-                    b.HasIndex("Hash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_portal_sessions_hash");
-
-                    b.HasIndex("UserId")
-                        .HasDatabaseName("ix_portal_sessions_user_id");
-
-                    b.ToTable("portal_sessions", (string)null);
-                });
-
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>
                 {
                     b.Property<Guid>("Id")
@@ -734,32 +645,6 @@ namespace Webhooks.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_notifications_webhooks_webhook_id");
-                });
-
-            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
-                {
-                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
-                        .WithMany()
-                        .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_portal_links_users_user_id");
-                });
-
-            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
-                {
-                    b.HasOne("Webhooks.Core.Data.Entities.ApiKey", null)
-                        .WithMany()
-                        .HasForeignKey("ApiKeyId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .HasConstraintName("fk_portal_sessions_api_keys_api_key_id");
-
-                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
-                        .WithMany()
-                        .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_portal_sessions_users_user_id");
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>

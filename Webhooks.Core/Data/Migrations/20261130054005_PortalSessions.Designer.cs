@@ -14,8 +14,8 @@ using Webhooks.Core.Data.Entities;
 namespace Webhooks.Core.Data.Migrations
 {
     [DbContext(typeof(WebhooksDbContext))]
-    [Migration("20261130050006_ApiKeyLifecycle")]
-    partial class ApiKeyLifecycle
+    [Migration("20261130054005_PortalSessions")]
+    partial class PortalSessions
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -208,6 +208,27 @@ namespace Webhooks.Core.Data.Migrations
                         .HasDatabaseName("ix_delivery_attempts_delivery_id_number");
 
                     b.ToTable("delivery_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.EncryptionKeyCanary", b =>
+                {
+                    b.Property<string>("KeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("key_id");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .HasColumnType("bytea")
+                        .HasColumnName("ciphertext");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("KeyId")
+                        .HasName("pk_encryption_key_canaries");
+
+                    b.ToTable("encryption_key_canaries", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Event", b =>
@@ -408,6 +429,95 @@ namespace Webhooks.Core.Data.Migrations
                         .HasDatabaseName("ix_notifications_user_id_webhook_id_dedup_key");
 
                     b.ToTable("notifications", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("RedeemedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("redeemed_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_portal_links");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_portal_links_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_portal_links_user_id");
+
+                    b.ToTable("portal_links", (string)null);
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_portal_sessions");
+
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_portal_sessions_api_key_id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_portal_sessions_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_portal_sessions_user_id");
+
+                    b.ToTable("portal_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>
@@ -645,6 +755,32 @@ namespace Webhooks.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_notifications_webhooks_webhook_id");
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalLink", b =>
+                {
+                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_portal_links_users_user_id");
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.PortalSession", b =>
+                {
+                    b.HasOne("Webhooks.Core.Data.Entities.ApiKey", null)
+                        .WithMany()
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_portal_sessions_api_keys_api_key_id");
+
+                    b.HasOne("Webhooks.Core.Data.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_portal_sessions_users_user_id");
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Tenant", b =>
