@@ -47,7 +47,12 @@ public abstract class DeliveryTests(InfrastructureFixture infrastructure, RedisB
         using var json = JsonDocument.Parse(request.Body);
         Assert.Equal(published.EventId.ToString(), json.RootElement.GetProperty("id").GetString());
         Assert.Equal("sale.created", json.RootElement.GetProperty("type").GetString());
-        Assert.Equal(published.PublishedAt.ToUnixTimeMilliseconds(), json.RootElement.GetProperty("timestamp").GetDateTimeOffset().ToUnixTimeMilliseconds());
+        // The event's own creation time (stamped by the Api's publisher, after the test's PublishedAt).
+        await using (var events = stack.CreateDbContext())
+        {
+            var createdAt = await events.Events.AsNoTracking().Where(e => e.Id == published.EventId).Select(e => e.CreatedAt).SingleAsync(Ct);
+            Assert.Equal(createdAt.ToUnixTimeMilliseconds(), json.RootElement.GetProperty("timestamp").GetDateTimeOffset().ToUnixTimeMilliseconds());
+        }
         Assert.EndsWith("Z", json.RootElement.GetProperty("timestamp").GetString());
         Assert.Equal("café ☕", json.RootElement.GetProperty("data").GetProperty("note").GetString());
         Assert.Equal(42.5m, json.RootElement.GetProperty("data").GetProperty("total").GetDecimal());
