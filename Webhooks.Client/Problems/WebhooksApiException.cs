@@ -79,7 +79,8 @@ public class WebhooksApiException : Exception
     private static TimeSpan? RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
     {
         { Delta: { } delta } => delta,
-        { Date: { } date } => date - DateTimeOffset.UtcNow,
+        // Against the response's own Date, so a skew between our clock and the server's does not change the wait.
+        { Date: { } date } => date - (response.Headers.Date ?? TimeProvider.System.GetUtcNow()),
         _ => null,
     };
 

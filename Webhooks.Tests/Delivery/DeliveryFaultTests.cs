@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Queue;
 using Webhooks.Core.Signing;
 using Webhooks.Dispatcher.Claiming;
 using Webhooks.Tests.Infrastructure;
@@ -257,10 +259,15 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         var deliveryIds = new List<Guid>();
         for (var i = 0; i < 5; i++) deliveryIds.AddRange((await Publish.EventAsync(stack, tenant, webhook)).DeliveryIds);
 
+        // The Dispatcher checks its encryption keys against Postgres before it starts, so it starts while Postgres is
+        // up; its deliveries come due a few seconds later, once Postgres is gone.
+        var dueAt = DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds();
+        foreach (var id in deliveryIds)
+            await stack.Redis.SortedSetAddAsync(stack.Queue.Keys.Due, DeliveryQueue.Member(id), dueAt, SortedSetWhen.Exists);
+        stack.StartDispatcher();
         await SetDatabaseOnlineAsync(stack, false);
         try
         {
-            stack.StartDispatcher();
             // Claimed, unreadable, left in flight (reaped back to due when the lease ends): never lost, never sent.
             var backoff = stack.DispatcherServices.GetRequiredService<ClaimBackoff>();
             await Eventually.True(() => Task.FromResult(backoff.Remaining > TimeSpan.Zero), "the Dispatcher to notice the outage and back off");
