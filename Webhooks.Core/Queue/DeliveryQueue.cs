@@ -260,6 +260,20 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         if ((long)await release > 0) await WakeAsync();
     }
 
+    /// <summary>
+    /// Extends a claim's lease to <paramref name="until"/>, only while that claim still holds it: its in-flight score is
+    /// still <paramref name="heldUntil"/>, the lease the claim gave it. A lease that ran out and was reaped (and perhaps
+    /// claimed by another Dispatcher, with a lease of its own) is no longer the caller's, and sending it would double
+    /// the attempt.
+    /// </summary>
+    /// <returns>Whether the caller still holds the delivery (now until <paramref name="until"/>).</returns>
+    public async Task<bool> RenewLeaseAsync(Guid deliveryId, DateTimeOffset heldUntil, DateTimeOffset until) =>
+        (long)await Db.ScriptEvaluateAsync("""
+            if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
+            redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+            return 1
+            """, [keys.InFlight], [Member(deliveryId), heldUntil.ToUnixTimeMilliseconds(), until.ToUnixTimeMilliseconds()]) == 1;
+
     /// <summary>Returns expired leases (their worker died or stalled) to the due set, due now.</summary>
     public async Task<int> ReapExpiredLeasesAsync(DateTimeOffset now, int max = 1000) =>
         (int)await Db.ScriptEvaluateAsync(ReapScript,

@@ -71,11 +71,12 @@ internal sealed partial class DeliveryLoop(
             await wake.WaitAsync(MaxSleep, time, stoppingToken);
             return;
         }
-        var ids = await queue.ClaimDueAsync(time.GetUtcNow() + ClaimAhead, free, options.Value.Lease);
+        var claimedAt = time.GetUtcNow() + ClaimAhead;
+        var ids = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
         if (ids.Count > 0)
         {
             var works = await ReadAsync(ids, stoppingToken);
-            Start(await AdmitAsync(ids, works), works);
+            Start(await AdmitAsync(ids, works), works, claimedAt + options.Value.Lease);
         }
         // More may be due right now; and held deliveries freed their slots at once, so the next claim fills them.
         if (ids.Count == free) return;
@@ -121,7 +122,8 @@ internal sealed partial class DeliveryLoop(
         return ids.Where(id => !held.Contains(id)).ToList();
     }
 
-    private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works)
+    /// <param name="leaseUntil">When the claim's lease runs out (the in-flight score the claim gave each id).</param>
+    private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil)
     {
         var started = new List<Guid>(deliveryIds.Count);
         var done = new Dictionary<Guid, TaskCompletionSource>(deliveryIds.Count);
@@ -139,7 +141,7 @@ internal sealed partial class DeliveryLoop(
             else LogAlreadyRunning(id);
         }
         if (started.Count == 0) return;
-        _ = Task.Run(() => processor.ProcessAsync(started, works, id =>
+        _ = Task.Run(() => processor.ProcessAsync(started, works, leaseUntil, id =>
         {
             _running.TryRemove(id, out _);
             done[id].SetResult();

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Webhooks.Core.Options;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
@@ -30,6 +32,7 @@ internal sealed partial class DeliveryProcessor(
     SecretProtector secrets,
     DispatcherMetrics metrics,
     TimeProvider time,
+    IOptions<DeliveryOptions> options,
     ILogger<DeliveryProcessor> logger)
 {
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
@@ -43,17 +46,19 @@ internal sealed partial class DeliveryProcessor(
 
     /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
     /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
+    /// <param name="leaseUntil">When the claim's lease on these deliveries runs out.</param>
     /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
-    public Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, Action<Guid> finished,
-        CancellationToken stopping) =>
-        Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), finished, stopping)));
+    public Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil,
+        Action<Guid> finished, CancellationToken stopping) =>
+        Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), leaseUntil, finished, stopping)));
 
-    private async Task RunAsync(Guid deliveryId, DeliveryWork? work, Action<Guid> finished, CancellationToken stopping)
+    private async Task RunAsync(Guid deliveryId, DeliveryWork? work, DateTimeOffset leaseUntil, Action<Guid> finished,
+        CancellationToken stopping)
     {
         metrics.DeliveryStarted();
         try
         {
-            await ProcessAsync(deliveryId, work, stopping);
+            await ProcessAsync(deliveryId, work, leaseUntil, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -70,7 +75,7 @@ internal sealed partial class DeliveryProcessor(
         }
     }
 
-    private async Task ProcessAsync(Guid deliveryId, DeliveryWork? work, CancellationToken stopping)
+    private async Task ProcessAsync(Guid deliveryId, DeliveryWork? work, DateTimeOffset leaseUntil, CancellationToken stopping)
     {
         var now = time.GetUtcNow();
         if (work is null || work.IsFinal)
@@ -99,7 +104,27 @@ internal sealed partial class DeliveryProcessor(
             }
             await Task.Delay(dueAt - now, time, stopping); // claimed a moment early on purpose (see ClaimAhead)
         }
+        if (!await KeepLeaseAsync(work.Id, leaseUntil))
+        {
+            LogLeaseLost(work.Id);
+            return;
+        }
         await AttemptAsync(work, stopping);
+    }
+
+    /// <summary>
+    /// Whether this claim may still send the delivery. A claim normally sends within milliseconds, far inside its
+    /// lease, and this costs nothing. But a Dispatcher starved of CPU (or paused) can reach the send late; once the lease
+    /// has less left than a whole attempt needs (the request timeout plus half the margin, for the record and the ack),
+    /// the lease is renewed first, in Redis, and only if it is still this claim's: one that ran out was reaped and may
+    /// already be another Dispatcher's to send, so sending it here would double the attempt.
+    /// </summary>
+    private async Task<bool> KeepLeaseAsync(Guid deliveryId, DateTimeOffset leaseUntil)
+    {
+        var now = time.GetUtcNow();
+        var o = options.Value;
+        if (now + o.RequestTimeout + o.LeaseMargin / 2 <= leaseUntil) return true;
+        return await queue.RenewLeaseAsync(deliveryId, leaseUntil, now + o.Lease);
     }
 
     private async Task AttemptAsync(DeliveryWork work, CancellationToken stopping)
@@ -256,6 +281,10 @@ internal sealed partial class DeliveryProcessor(
         "delivery is put off, not attempted and not counted against the webhook. Give every Dispatcher the same " +
         "Webhooks:Secrets:EncryptionKeys as the Api processes.")]
     private partial void LogSecretUndecryptable(string error, string keyId);
+
+    [LoggerMessage(LogLevel.Warning, "Delivery {DeliveryId} was not sent: this Dispatcher reached it after its lease ran out " +
+        "(starved of CPU or paused), and it went back to the schedule for another claim")]
+    private partial void LogLeaseLost(Guid deliveryId);
 
     [LoggerMessage(LogLevel.Error, "Delivery {DeliveryId} could not be processed; it stays in flight until its lease expires")]
     private partial void LogLeftInFlight(Exception exception, Guid deliveryId);

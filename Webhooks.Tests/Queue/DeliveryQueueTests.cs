@@ -70,6 +70,26 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     }
 
     [Fact]
+    public async Task A_lease_is_renewed_only_while_its_claim_still_holds_it()
+    {
+        var id = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(id, Now);
+        Assert.Equal([id], await _queue.ClaimDueAsync(Now, 10, Lease));
+
+        // Still this claim's: renewed, and the reaper leaves it alone past the first lease.
+        Assert.True(await _queue.RenewLeaseAsync(id, Now + Lease, Now + 2 * Lease));
+        Assert.Equal(0, await _queue.ReapExpiredLeasesAsync(Now + Lease + TimeSpan.FromSeconds(1)));
+        // Reaped once the renewed lease runs out, and claimed by another Dispatcher: the first claim's renewal (with
+        // the lease it was given, or the one it renewed to) is refused, so it does not send.
+        Assert.Equal(1, await _queue.ReapExpiredLeasesAsync(Now + 2 * Lease + TimeSpan.FromSeconds(1)));
+        Assert.False(await _queue.RenewLeaseAsync(id, Now + 2 * Lease, Now + 3 * Lease));
+        var later = Now + 2 * Lease + TimeSpan.FromSeconds(2);
+        Assert.Equal([id], await _queue.ClaimDueAsync(later, 10, Lease));
+        Assert.False(await _queue.RenewLeaseAsync(id, Now + 2 * Lease, Now + 3 * Lease));
+        Assert.True(await _queue.RenewLeaseAsync(id, later + Lease, later + 2 * Lease));
+    }
+
+    [Fact]
     public async Task A_delivery_due_within_the_near_horizon_goes_straight_to_the_due_set()
     {
         var id = Guid.CreateVersion7();

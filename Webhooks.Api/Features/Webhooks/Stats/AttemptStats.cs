@@ -33,23 +33,11 @@ internal static class AttemptStats
             """).ToListAsync(ct);
     }
 
+    /// <summary>The whole window as one bucket (a row of zeros when it holds no attempt).</summary>
     public static async Task<Row> WholeAsync(WebhooksDbContext db, Guid tenantId, Guid webhookId,
-        DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
-    {
-        var firstId = FirstIdAt(from);
-        var rows = await db.Database.SqlQuery<Row>($"""
-            SELECT 0 AS "index",
-                   count(*)::int AS attempts,
-                   (count(*) FILTER (WHERE a.response_status BETWEEN 200 AND 299))::int AS succeeded,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
-                   percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95
-            FROM delivery_attempts a
-            JOIN deliveries d ON d.id = a.delivery_id
-            WHERE d.webhook_id = {webhookId} AND d.tenant_id = {tenantId}
-              AND a.id >= {firstId} AND a.started_at >= {from} AND a.started_at < {until}
-            """).ToListAsync(ct);
-        return rows[0];
-    }
+        DateTimeOffset from, DateTimeOffset until, CancellationToken ct) =>
+        (await ByBucketAsync(db, tenantId, webhookId, from, until, until - from, ct)).SingleOrDefault()
+        ?? new Row(0, 0, 0, null, null);
 
     /// <summary>The smallest UUIDv7 of the millisecond before <paramref name="time"/>: every attempt started at or
     /// after it has an id at least this (the millisecond of slack covers ids cut from a time with sub-ms ticks).</summary>
