@@ -6,7 +6,7 @@ namespace Webhooks.Bench;
 /// </summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch", "fairness"];
+    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch", "fairness", "dispatchers", "retention"];
 
     /// <summary>What <c>--caps off</c> sets: caps no tenant reaches in a bench run, i.e. the behaviour before them.</summary>
     public const int CapsOffPerWebhook = 10_000, CapsOffPerTenant = 100_000;
@@ -50,6 +50,14 @@ internal sealed record BenchOptions
     /// <summary><c>--caps off</c>: the app runs with caps so high they never bind, for the "before" figures.</summary>
     public bool FairnessCapsOff { get; init; }
 
+    /// <summary>Scale-out: the backlog each step of the dispatchers scenario drains, and the slow receiver's answer time.</summary>
+    public int DispatchersEvents { get; init; } = 12_000;
+    public TimeSpan DispatchersSlowDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Retention: expired deliveries seeded (each with its event and one attempt), and how long each phase publishes.</summary>
+    public int RetentionDeliveries { get; init; } = 300_000;
+    public TimeSpan RetentionPhase { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long a scenario that waits for deliveries waits for the first one before it gives up.</summary>
     public TimeSpan FirstDeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>How long to let the Dispatcher empty the queue between scenarios.</summary>
@@ -69,12 +77,16 @@ internal sealed record BenchOptions
         ScaleDue = 100_000,
         ScaleRounds = 3,
         FairnessDuration = TimeSpan.FromSeconds(8),
+        DispatchersEvents = 2_000,
+        RetentionDeliveries = 20_000,
+        RetentionPhase = TimeSpan.FromSeconds(5),
         FirstDeliveryTimeout = TimeSpan.FromSeconds(8),
         DrainTimeout = TimeSpan.FromSeconds(30),
     };
 
     public const string Usage = """
-        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness] [--caps off]
+        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness,dispatchers,retention]
+                          [--caps off]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
                           [--dispatch-events N] [--latency-rate N] [--latency-seconds N] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only

@@ -36,7 +36,8 @@ ProgressLine.Say("setup", $"app up after {(TimeProvider.System.GetUtcNow() - sta
 foreach (var (process, description) in monitor.Describe()) ProgressLine.Say("setup", $"{process,-10} {description}");
 
 IScenario[] all = [new RawLimitScenario(), new ScaleScenario(), new LatencyScenario(), new RetryScenario(), new DispatchScenario(),
-    new IngestScenario(batch: false), new IngestScenario(batch: true), new FairnessScenario()];
+    new IngestScenario(batch: false), new IngestScenario(batch: true), new FairnessScenario(), new DispatchersScenario(),
+    new RetentionScenario()];
 var selected = all.Where(s => options.Scenarios.Contains(s.Name)).ToList();
 try
 {
