@@ -156,7 +156,9 @@ internal sealed partial class DeliveryProcessor(
 
         var now = time.GetUtcNow();
         var state = retryPolicy.StateAfter(number, result, now);
-        var record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
+        AttemptRecord record;
+        using (DispatcherTelemetry.ActivitySource.StartActivity("record attempt"))
+            record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
         if (!record.Stored)
         {
             LogFenced(number);
@@ -173,19 +175,26 @@ internal sealed partial class DeliveryProcessor(
         if (state.NextAttemptAt is { } next)
         {
             LogRetrying(result.OutcomeTag, Reason(result), next);
-            await queue.RescheduleAsync(work.Id, next);
+            using (DispatcherTelemetry.ActivitySource.StartActivity("reschedule delivery"))
+                await queue.RescheduleAsync(work.Id, next);
             return;
         }
         if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
         else LogFailed(number, result.OutcomeTag, Reason(result));
-        await queue.AckAsync(work.Id);
+        using (DispatcherTelemetry.ActivitySource.StartActivity("ack delivery"))
+            await queue.AckAsync(work.Id);
     }
 
     private async Task<SendResult> SendAsync(DeliveryWork work, DateTimeOffset attemptAt, string secret, string? previousSecret,
         CancellationToken stopping)
     {
-        var body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
-        var headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
+        byte[] body;
+        IReadOnlyList<KeyValuePair<string, string>> headers;
+        using (DispatcherTelemetry.ActivitySource.StartActivity("sign"))
+        {
+            body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
+            headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
+        }
         return await sender.SendAsync(work.Url, body, headers, stopping);
     }
 
@@ -193,6 +202,7 @@ internal sealed partial class DeliveryProcessor(
     /// process' keyring cannot decrypt them.</summary>
     private (string Secret, string? Previous)? OpenSecrets(DeliveryWork work, DateTimeOffset attemptAt)
     {
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("open signing secret");
         try
         {
             var secret = secrets.Unprotect(work.SecretCiphertext);
