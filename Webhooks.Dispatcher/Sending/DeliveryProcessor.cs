@@ -135,7 +135,9 @@ internal sealed partial class DeliveryProcessor(
             ["DeliveryId"] = work.Id, ["WebhookId"] = work.WebhookId, ["TenantId"] = work.TenantId, ["AttemptNumber"] = number,
         });
         ActivityContext.TryParse(work.TraceParent, null, out var parent);
-        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent);
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent)
+            // Nothing listens (no exporter): a bare activity still carries the publish's trace on to the receiver.
+            ?? (parent == default ? null : new Activity("deliver").SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags).Start());
         activity?.SetTag("webhooks.delivery.id", work.Id);
         activity?.SetTag("webhooks.webhook.id", work.WebhookId);
         activity?.SetTag("webhooks.tenant.id", work.TenantId);
