@@ -9,6 +9,7 @@ using Webhooks.Bench.Scenarios;
 using Webhooks.Bench.Setup;
 using Webhooks.Bench.Tracing;
 
+if (args is [ReceiverProcess.Argument]) return await ReceiverProcess.RunAsync();
 var options = BenchOptions.Parse(args);
 if (options is null) return 2;
 using var cancel = new CancellationTokenSource();

@@ -25,7 +25,7 @@ internal sealed class FairnessScenario : IScenario
         await context.QuietAsync(Name, ct);
         var (quiet, quietInbox) = await context.TenantAsync("bench-fairness-quiet", "/fairness-quiet", 1, ct);
         var (slow, slowInbox) = await context.TenantAsync("bench-fairness-slow", "/fairness-slow", o.FairnessSlowWebhooks, ct);
-        slowInbox.Delay = o.FairnessSlowDelay;
+        await context.Receiver.SetDelayAsync(slowInbox, o.FairnessSlowDelay, ct);
         using var quietClient = context.ApiClient(quiet, MaxInFlight);
         using var slowClient = context.ApiClient(slow, MaxInFlight);
         var caps = CapsLabel(o);
@@ -45,7 +45,7 @@ internal sealed class FairnessScenario : IScenario
         var slowRate = (slowInbox.Deliveries - slowBefore) / Stopwatch.GetElapsedTime(slowStarted).TotalSeconds;
 
         // Let the slow tenant's backlog drain quickly for the scenarios after this one.
-        slowInbox.Delay = TimeSpan.Zero;
+        await context.Receiver.SetDelayAsync(slowInbox, TimeSpan.Zero, ct);
 
         context.Report.Details[Name] = new
         {

@@ -1,11 +1,6 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Webhooks.Bench.Hosting;
 
 namespace Webhooks.Bench.Tracing;
 
@@ -45,21 +40,13 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, 0);
-            k.Limits.MaxRequestBodySize = 256 * 1024 * 1024;
-        });
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = Loopback.CreateServer(maxRequestBodySize: 256 * 1024 * 1024);
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/traces", receiver.TracesAsync);
         app.MapPost("/v1/metrics", Accept);
         app.MapPost("/v1/logs", Accept);
         await app.StartAsync();
-        receiver.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        receiver.Endpoint = new Uri(Loopback.AddressOf(app));
         return receiver;
     }
 
