@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Webhooks.Core.Options;
@@ -72,7 +73,14 @@ internal sealed partial class DeliveryLoop(
             return;
         }
         var claimedAt = time.GetUtcNow() + ClaimAhead;
-        var ids = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
+        IReadOnlyList<Guid> ids;
+        using (var claim = DispatcherTelemetry.ActivitySource.StartActivity("claim deliveries"))
+        {
+            ids = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
+            claim?.SetTag("webhooks.deliveries.count", ids.Count);
+            // An idle loop looks at least once a second: a claim of nothing is not worth a span in the dashboard.
+            if (ids.Count == 0 && claim is not null) claim.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+        }
         if (ids.Count > 0)
         {
             var works = await ReadAsync(ids, stoppingToken);
@@ -90,6 +98,7 @@ internal sealed partial class DeliveryLoop(
     /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
     private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<Guid> ids, CancellationToken stoppingToken)
     {
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("read deliveries");
         try
         {
             await using var connection = await database.OpenConnectionAsync(stoppingToken);
@@ -116,6 +125,7 @@ internal sealed partial class DeliveryLoop(
         var sending = works.Values.Where(work => DeliveryProcessor.WillAttempt(work, now))
             .Select(work => (work.Id, work.WebhookId, work.TenantId, work.NextAttemptAt ?? now)).ToList();
         if (sending.Count == 0) return ids;
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("admit deliveries");
         var admitted = await queue.AdmitAsync(sending);
         if (admitted.Count == sending.Count) return ids;
         var held = sending.Select(s => s.Id).Where(id => !admitted.Contains(id)).ToHashSet();

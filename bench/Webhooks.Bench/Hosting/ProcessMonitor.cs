@@ -10,7 +10,7 @@ namespace Webhooks.Bench.Hosting;
 /// </summary>
 internal sealed class ProcessMonitor : IAsyncDisposable
 {
-    public static readonly string[] Groups = ["api", "dispatcher", "postgres", "redis", "bench"];
+    public static readonly string[] Groups = ["api", "dispatcher", "postgres", "redis", "bench", "receiver"];
     // USER_HZ: the unit of /proc/<pid>/stat times, 100 on every Linux the project runs on.
     private const double TicksPerSecond = 100;
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(1);
@@ -130,6 +130,8 @@ internal sealed class ProcessMonitor : IAsyncDisposable
     {
         if (process.Comm == "postgres") return "postgres";
         if (process.Comm == "redis-server") return "redis";
+        // The bench's webhook receiver, a process of its own (Receiving/ReceiverProcess).
+        if (process.Arguments.Contains(Receiving.ReceiverProcess.Argument)) return "receiver";
         // The app itself, not a `dotnet run` wrapper (whose arguments name the .csproj).
         foreach (var arg in process.Arguments)
         {
