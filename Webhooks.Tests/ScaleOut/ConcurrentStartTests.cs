@@ -1,10 +1,11 @@
+using Npgsql;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.ScaleOut;
 
 /// <summary>
 /// Replicas start together: several Apis on an empty database at the same moment (what <c>AppHost:ApiReplicas</c>
-/// does) must all come up, the migrations applied once. Before the Apis took turns on an advisory lock, the second
+/// does, once the AppHost has created the database) must all come up, the migrations applied once. Before the Apis took turns on an advisory lock, the second
 /// failed with "column already exists" and exited, and the Dispatchers, waiting for every Api replica, never started.
 /// </summary>
 public sealed class ConcurrentStartTests(InfrastructureFixture infrastructure)
@@ -13,6 +14,13 @@ public sealed class ConcurrentStartTests(InfrastructureFixture infrastructure)
     public async Task Three_apis_started_at_once_on_an_empty_database_all_become_healthy()
     {
         var (database, keyPrefix) = infrastructure.NextStack();
+        // As the AppHost does before it starts the Apis: the database exists, empty.
+        await using (var server = new NpgsqlConnection(infrastructure.PostgresServerConnectionString))
+        {
+            await server.OpenAsync(TestContext.Current.CancellationToken);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", server);
+            await create.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__webhooksdb"] = infrastructure.DatabaseConnectionString(database),
