@@ -75,8 +75,8 @@ internal sealed class BenchContext(
 
     /// <summary>Waits until nothing is due or in flight in the real schedule, so one scenario's backlog does not
     /// load the next. Gives up (and says so) when the queue stops shrinking.</summary>
-    /// <returns>Whether the queue emptied.</returns>
-    public async Task<bool> QuietAsync(string label, CancellationToken ct)
+    /// <returns>How many deliveries were still due or in flight: 0 when the queue emptied.</returns>
+    public async Task<long> QuietAsync(string label, CancellationToken ct)
     {
         var db = Redis.GetDatabase();
         var started = Stopwatch.GetTimestamp();
@@ -87,7 +87,7 @@ internal sealed class BenchContext(
             var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
             var pending = await db.SortedSetLengthAsync(AppQueue.Due, double.NegativeInfinity, now)
                 + await db.SortedSetLengthAsync(AppQueue.InFlight);
-            if (pending == 0) return true;
+            if (pending == 0) return 0;
             if (pending != last) lastChange = Stopwatch.GetTimestamp();
             if (last == -1) ProgressLine.Say(label, $"waiting for the Dispatcher to empty the queue ({pending:N0} due or in flight)");
             last = pending;
@@ -95,10 +95,10 @@ internal sealed class BenchContext(
             if (stalled || Stopwatch.GetElapsedTime(started) > Options.DrainTimeout)
             {
                 ProgressLine.Say(label, $"going on with {pending:N0} deliveries still due or in flight ({(stalled ? "the queue is not draining" : "drain timeout")})");
-                return false;
+                return pending;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
-        return false;
+        return last;
     }
 }
