@@ -5,13 +5,13 @@ namespace Webhooks.Core.Queue;
 
 /// <summary>
 /// The compact tier of the schedule: deliveries due beyond <see cref="DeliveryQueue.NearHorizon"/> wait in one Redis
-/// string per minute of due time, each entry 24 bytes (16-byte delivery id, due unix ms as a little-endian int64),
-/// instead of a sorted-set member at ~118 bytes. The claim script promotes a bucket into the due set once its start
+/// string per minute of due time, each entry 56 bytes (the 48-byte member of <see cref="QueuedDelivery"/>, then the due
+/// unix ms as a little-endian int64), instead of a sorted-set member at ~150 bytes. The claim script promotes a bucket into the due set once its start
 /// comes within the near horizon; see <see cref="DeliveryQueue"/> for the whole life cycle.
 /// </summary>
 internal static class LaterBuckets
 {
-    public const int EntryBytes = 24;
+    public const int EntryBytes = QueuedDelivery.MemberBytes + 8;
 
     /// <summary>Narrow enough that a bucket's promotion is a small step ahead of its deliveries, wide enough that the
     /// ~100 bytes a bucket key costs are shared by many entries.</summary>
@@ -23,7 +23,7 @@ internal static class LaterBuckets
     /// Queues on <paramref name="transaction"/> one APPEND per bucket and the index entries of those buckets: in one
     /// transaction, so a bucket never exists without its index entry (which is all the claim script looks at).
     /// </summary>
-    public static List<Task> Append(ITransaction transaction, QueueKeys keys, IEnumerable<(Guid DeliveryId, long DueAtMs)> deliveries)
+    public static List<Task> Append(ITransaction transaction, QueueKeys keys, IEnumerable<(QueuedDelivery Delivery, long DueAtMs)> deliveries)
     {
         var writes = new List<Task>();
         var starts = new List<SortedSetEntry>();
@@ -34,8 +34,8 @@ internal static class LaterBuckets
             for (var i = 0; i < entries.Count; i++)
             {
                 var entry = bytes.AsSpan(i * EntryBytes, EntryBytes);
-                entries[i].DeliveryId.TryWriteBytes(entry);
-                BinaryPrimitives.WriteInt64LittleEndian(entry[16..], entries[i].DueAtMs);
+                entries[i].Delivery.WriteTo(entry);
+                BinaryPrimitives.WriteInt64LittleEndian(entry[QueuedDelivery.MemberBytes..], entries[i].DueAtMs);
             }
             writes.Add(transaction.StringAppendAsync(keys.LaterBucket(bucket.Key), bytes));
             starts.Add(new SortedSetEntry(bucket.Key, bucket.Key));

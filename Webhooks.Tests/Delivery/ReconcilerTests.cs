@@ -39,7 +39,7 @@ public abstract class ReconcilerTests(InfrastructureFixture infrastructure, Redi
         }
         var queue = stack.Queue;
         await stack.ClearScheduleAsync();
-        await queue.ScheduleAsync(live[0].Id, now); // already scheduled: left alone
+        await queue.ScheduleAsync(Queued(live[0]), now); // already scheduled: left alone
         var reconciler = Reconciler(stack, queue, TimeProvider.System);
 
         var first = await reconciler.ReconcileAsync(ct);
@@ -51,8 +51,8 @@ public abstract class ReconcilerTests(InfrastructureFixture infrastructure, Redi
         Assert.Equal(live.Count + 1, await stack.Redis.SortedSetLengthAsync(queue.Keys.Due));
         Assert.True(await Publish.IsScheduledAsync(stack, published.DeliveryId));
         // Restored at Postgres' due time; the one Redis already had keeps its score.
-        Assert.Equal(dueTimes[1].ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(live[1].Id)));
-        Assert.Equal(now.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(live[0].Id)));
+        Assert.Equal(dueTimes[1].ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, Queued(live[1]).ToMember()));
+        Assert.Equal(now.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, Queued(live[0]).ToMember()));
         Assert.False(await Publish.IsScheduledAsync(stack, final[0].Id));
 
         Core.Data.Entities.Delivery Delivery(DeliveryStatus status, DateTimeOffset? nextAttemptAt) =>
@@ -78,7 +78,7 @@ public abstract class ReconcilerTests(InfrastructureFixture infrastructure, Redi
         }
         var clock = new FakeTimeProvider(now);
         var queue = new DeliveryQueue(stack.RedisMultiplexer, stack.Queue.Keys, clock);
-        await queue.ScheduleAsync([(soon.Id, soon.NextAttemptAt!.Value), (later.Id, later.NextAttemptAt!.Value)]);
+        await queue.ScheduleAsync([(Queued(soon), soon.NextAttemptAt!.Value), (Queued(later), later.NextAttemptAt!.Value)]);
         var reconciler = Reconciler(stack, queue, clock);
 
         // The later one waits in its bucket, which the sweep neither searches nor doubles into the due set.
@@ -87,16 +87,19 @@ public abstract class ReconcilerTests(InfrastructureFixture infrastructure, Redi
 
         await stack.ClearScheduleAsync();
         Assert.Equal((2, 2), await reconciler.ReconcileAsync(ct));
-        Assert.Equal(soon.NextAttemptAt!.Value.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(soon.Id)));
+        Assert.Equal(soon.NextAttemptAt!.Value.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, Queued(soon).ToMember()));
         Assert.False(await Publish.IsScheduledAsync(stack, later.Id));
 
         clock.Advance(later.NextAttemptAt!.Value - DeliveryQueue.RestoreHorizon + TimeSpan.FromSeconds(1) - now);
         Assert.Equal((3, 1), await reconciler.ReconcileAsync(ct));
         var dueAt = later.NextAttemptAt!.Value;
-        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, DeliveryQueue.Member(later.Id)));
-        Assert.Equal(new[] { published.DeliveryId, soon.Id }.Order(), (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Order());
-        Assert.Equal([later.Id], await queue.ClaimDueAsync(dueAt, 10, TimeSpan.FromMinutes(1)));
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await stack.Redis.SortedSetScoreAsync(queue.Keys.Due, Queued(later).ToMember()));
+        Assert.Equal(new[] { published.DeliveryId, soon.Id }.Order(),
+            (await queue.ClaimDueAsync(dueAt.AddMilliseconds(-1), 10, TimeSpan.FromMinutes(1))).Select(d => d.Id).Order());
+        Assert.Equal([Queued(later)], await queue.ClaimDueAsync(dueAt, 10, TimeSpan.FromMinutes(1)));
     }
+
+    private static QueuedDelivery Queued(Core.Data.Entities.Delivery delivery) => new(delivery.Id, delivery.WebhookId, delivery.TenantId);
 
     private static ScheduleReconciler Reconciler(TestStack stack, DeliveryQueue queue, TimeProvider time) =>
         new(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), queue, time, Options.Create(new ReconcilerOptions()),

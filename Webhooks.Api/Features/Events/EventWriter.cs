@@ -55,7 +55,7 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
     }
 
     protected override Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<NewDeliveries.Published> results) =>
-        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Id, d.DueAt)).ToList());
+        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Queued, d.DueAt)).ToList());
 
     protected override void OnSplitting(Exception exception, int count) => LogSplitting(exception, count);
 
