@@ -9,9 +9,9 @@ namespace Webhooks.Core.Queue;
 /// and its offset together once done; an APPEND that comes meanwhile lands after the offset and is read in turn.
 /// Then it takes due deliveries in due order through the in-flight caps (<see cref="InFlightCaps.Functions"/>): each
 /// one looked at leaves the due set, to in-flight (claimed, holding a slot) or to its line in held, so no claim looks
-/// at it again until a slot is granted to it. It stops once <c>max</c> are claimed or <c>holdMax</c> were held. It
-/// answers the claimed members, the first starts of the later index (the buckets to name next time) and the promotion
-/// budget left.
+/// at it again until a slot is granted to it; one already in flight (a stale earlier score) is dropped. It stops once
+/// <c>max</c> are claimed or <c>holdMax</c> were held. It answers the claimed members, the first starts of the later
+/// index (the buckets to name next time) and the promotion budget left.
 /// </summary>
 internal static class ClaimScript
 {
@@ -21,6 +21,9 @@ internal static class ClaimScript
     private const int Entry = LaterBuckets.EntryBytes;
     private const int Member = QueuedDelivery.MemberBytes;
 
+    /// <summary>Due deliveries taken per look at the due set at most: bounds what one call unpacks.</summary>
+    private const int LookBatch = 200;
+
     // KEYS: due, inflight, later, promoting, busy, slots, held, heldby, then the later buckets to promote.
     // ARGV: now, max, leaseUntil, promoteUntil, promoteMax, IndexHead, capW, capT, holdMax, then the starts of those
     // buckets, in order.
@@ -29,10 +32,12 @@ internal static class ClaimScript
         local busy, slots, held, heldby = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
         local now, max, leaseUntil, promoteUntil = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
         local budget, capW, capT, holdMax = tonumber(ARGV[5]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+        local holding = redis.call('EXISTS', held) == 1
         {{InFlightCaps.Functions}}
         for k = 9, #KEYS do
           if budget <= 0 then break end
           local bucket, start = KEYS[k], ARGV[k + 1]
+          local startMs = tonumber(start)
           -- Named from an earlier answer: another Dispatcher may have finished the bucket since.
           local score = redis.call('ZSCORE', later, start)
           if score and tonumber(score) <= promoteUntil then
@@ -40,7 +45,7 @@ internal static class ClaimScript
             local chunk = redis.call('GETRANGE', bucket, from, from + budget * {{Entry}} - 1)
             local n = math.floor(#chunk / {{Entry}})
             if n > 0 then
-              -- An entry: the {{Member}}-byte member, then the due time as a little-endian int64.
+              -- An entry: the {{Member}}-byte member, then the due time as ms after the bucket's start (uint32 LE).
               local ms = {}
               for i = 1, n do
                 local at = (i - 1) * {{Entry}}
@@ -52,7 +57,7 @@ internal static class ClaimScript
               local adds, a = {}, 0
               for i = 1, n do
                 if not leased[i] then
-                  adds[a + 1] = struct.unpack('<i8', chunk, (i - 1) * {{Entry}} + {{Member + 1}})
+                  adds[a + 1] = startMs + struct.unpack('<I4', chunk, (i - 1) * {{Entry}} + {{Member + 1}})
                   adds[a + 2] = ms[i]
                   a = a + 2
                 end
@@ -73,21 +78,28 @@ internal static class ClaimScript
 
         local claimed, holds = {}, 0
         while #claimed < max and holds < holdMax do
-          local batch = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'WITHSCORES', 'LIMIT', 0, max - #claimed)
+          local batch = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'WITHSCORES', 'LIMIT', 0,
+            math.min(max - #claimed, {{LookBatch}}))
           if #batch == 0 then break end
-          for i = 1, #batch, 2 do
-            local m, at = batch[i], tonumber(batch[i + 1])
-            redis.call('ZREM', due, m)
-            if redis.call('ZSCORE', inflight, m) then
+          local ms = {}
+          for i = 1, #batch, 2 do ms[#ms + 1] = batch[i] end
+          redis.call('ZREM', due, unpack(ms))
+          local leased = redis.call('ZMSCORE', inflight, unpack(ms))
+          local leases, n = {}, 0
+          for j, m in ipairs(ms) do
+            if leased[j] then
               -- Already claimed (a stale earlier score): its worker acks or reschedules it, and a second claim would
               -- send the same attempt twice at once.
-            elseif admit(m, at) then
-              redis.call('ZADD', inflight, leaseUntil, m)
+            elseif admit(m, tonumber(batch[2 * j])) then
+              leases[n + 1] = leaseUntil
+              leases[n + 2] = m
+              n = n + 2
               claimed[#claimed + 1] = m
             else
               holds = holds + 1
             end
           end
+          if n > 0 then redis.call('ZADD', inflight, unpack(leases)) end
         end
         return {claimed, redis.call('ZRANGE', later, 0, tonumber(ARGV[6]) - 1), budget}
         """;

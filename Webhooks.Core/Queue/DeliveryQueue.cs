@@ -10,11 +10,12 @@ namespace Webhooks.Core.Queue;
 ///   A member M = delivery id | webhook id | tenant id, 16 raw bytes each (48; QueuedDelivery). Keys ({webhooks}:v2:…):
 ///   due            ZSET    member = M                 score = due time (unix ms)
 ///   inflight       ZSET    member = M                 score = lease expiry (unix ms)
-///   later:{start}  STRING  56-byte entries (M, due unix ms as int64 LE) due in [start, start + 1 min)
+///   later:{start}  STRING  52-byte entries (M, due ms after start as uint32 LE) due in [start, start + 1 min)
 ///   later          ZSET    member = score = a later bucket's start (unix ms)
 ///   promoting      HASH    bucket start → bytes of that bucket already promoted
-///   busy           HASH    w{webhook id} / t{tenant id} → deliveries holding a slot under the in-flight caps
-///   slots          SET     M of each delivery holding a slot (in flight, or granted one and due again)
+///   busy           HASH    w{webhook id} / t{tenant id} → deliveries holding a slot under the in-flight caps: those
+///                          in inflight, and those in slots
+///   slots          SET     M of each delivery due again with a slot (granted one, or its lease reaped)
 ///   held           ZSET    score 0, byte-ordered 57-byte members: w{webhook id}{due ms, int64 BE}{delivery id}{tenant id}
 ///                          (held by the webhook's cap) or t{tenant id}{due ms BE}{delivery id}{webhook id} (the tenant's)
 ///   heldby         HASH    M → its line's kind (w or t) and due ms: where it is in held
@@ -44,7 +45,7 @@ namespace Webhooks.Core.Queue;
 /// by attempt number so a late worker cannot overwrite a newer result.
 ///
 /// Two tiers, because a sorted-set member costs ~150 bytes and most of a large schedule is retries hours ahead: those
-/// wait as 56-byte entries appended to a string per minute, and the claim script promotes a bucket into the due set
+/// wait as 52-byte entries appended to a string per minute, and the claim script promotes a bucket into the due set
 /// (at each entry's exact time) from two minutes before its start, a bounded number of entries per call so Redis is
 /// never blocked for long. Promotion skips deliveries in flight (their worker reschedules them from Postgres) and never
 /// moves an earlier due score later. A bucket entry can be stale (the delivery was rescheduled or finished since):
@@ -54,17 +55,17 @@ namespace Webhooks.Core.Queue;
 /// In-flight caps (<see cref="InFlightCaps"/>; <c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>,
 /// for all Dispatchers together) are applied by the claim script itself, before anything is read from Postgres: the
 /// member tells the delivery's webhook and tenant. Each due delivery the claim looks at leaves the due set: under both
-/// caps it takes a slot (busy, slots) and is claimed; over one it goes to its webhook's line in held (or its tenant's,
+/// caps it takes a slot (busy) and is claimed; over one it goes to its webhook's line in held (or its tenant's,
 /// when only the tenant is full), ordered by due time, and costs nothing more (no claim looks at it, Postgres never
 /// reads it) until a slot frees. A claim holds at most <see cref="HoldBatch"/> a call, so a capped webhook's backlog is
 /// set aside a bounded step at a time, each delivery once. Every script that takes a delivery out of in-flight (ack,
 /// reschedule, hand-back) frees its slot and grants it, in the same script, to the oldest delivery held in that
-/// webhook's or tenant's line: it moves back to due at its own (past) due time, keeping the slot, so the next claim takes
-/// it first. A new delivery is held while older ones of its webhook wait, so a webhook's deliveries leave in due order.
+/// webhook's or tenant's line: it moves back to due at its own (past) due time, keeping the slot (slots), so the next
+/// claim takes it first, whatever the caps. A new delivery is held while older ones of its webhook wait, so a webhook's deliveries leave in due order.
 /// Every claimed delivery holds a slot, so one that turns out not to be sent (final, webhook closed, not yet due) gives
 /// it back at once with its ack or reschedule. A reaped lease keeps its slot (the delivery goes back to due, to be
 /// claimed again). The reconciler treats a held delivery as present. The lease reaper now and then recounts busy from
-/// slots, dropping a slot whose delivery is neither in flight nor due (only a fault between commands leaves one), and
+/// inflight and slots, dropping a slot whose delivery is no longer due (only a fault between commands leaves one), and
 /// grants any room so found; a FLUSHALL clears all of these keys together, and the reconciler restores the due
 /// deliveries from Postgres.
 ///
@@ -105,6 +106,8 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         local ids = redis.call('ZRANGEBYSCORE', @inflight, '-inf', @now, 'LIMIT', 0, @max)
         if #ids > 0 then
           for _, id in ipairs(ids) do redis.call('ZADD', @due, @now, id) end
+          -- Each keeps the slot it held in flight (see InFlightCaps), so the next claim takes it whatever the caps.
+          redis.call('SADD', @slots, unpack(ids))
           redis.call('ZREM', @inflight, unpack(ids))
         end
         return #ids
@@ -283,7 +286,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// slot keeps it, so the next claim takes it whatever the caps.</summary>
     public async Task<int> ReapExpiredLeasesAsync(DateTimeOffset now, int max = 1000) =>
         (int)await Db.ScriptEvaluateAsync(ReapScript,
-            new { inflight = keys.InFlight, due = keys.Due, now = now.ToUnixTimeMilliseconds(), max });
+            new { inflight = keys.InFlight, due = keys.Due, slots = keys.Slots, now = now.ToUnixTimeMilliseconds(), max });
 
     /// <summary>Recounts the caps' counts from the slots held, drops slots lost to a fault and gives every line with
     /// room its slots (<see cref="InFlightCaps.HealLua"/>). O(slots held + lines waiting).</summary>

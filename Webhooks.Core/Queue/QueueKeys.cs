@@ -17,7 +17,7 @@ public sealed class QueueKeys
 {
     /// <summary>
     /// The members' layout, the segment after the hash tag. <c>v2</c>: a member is a delivery's id, webhook id and tenant
-    /// id (48 bytes; <see cref="QueuedDelivery"/>), a later-bucket entry a member and its due time (56 bytes). The keys
+    /// id (48 bytes; <see cref="QueuedDelivery"/>), a later-bucket entry a member and its due time (52 bytes). The keys
     /// without a segment (<c>{webhooks}:due</c> …) were the first layout: delivery ids alone (16 bytes, entries 24).
     /// </summary>
     public const string Layout = "v2";
@@ -49,7 +49,8 @@ public sealed class QueueKeys
     /// <summary>In-flight caps (see <see cref="InFlightCaps"/>): counts per webhook and tenant.</summary>
     public RedisKey Busy { get; }
 
-    /// <summary>Deliveries holding a slot under the caps: a set of members.</summary>
+    /// <summary>Deliveries due again holding a slot under the caps (granted one, or their lease reaped): a set of members.
+    /// One in flight holds a slot by being in flight.</summary>
     public RedisKey Slots { get; }
 
     /// <summary>Deliveries waiting for a slot, in one lex-ordered line per webhook or tenant.</summary>
