@@ -42,15 +42,21 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(telemetrySources);
-            })
-            .WithTracing(tracing =>
+            });
+        // Spans only where they go somewhere. A tracer provider samples every span it listens to whether or not an
+        // exporter takes them, so without one each request, SQL command and delivery paid for spans nobody read; with
+        // no listener, StartActivity returns null at the cost of a check. Trace context still flows without one: ASP.NET
+        // Core starts a bare activity per request from its traceparent, and the Dispatcher continues it (DeliveryProcessor).
+        if (IsExportingTelemetry(builder))
+        {
+            telemetry.WithTracing(tracing =>
             {
                 tracing.AddSource(builder.Environment.ApplicationName)
                     .AddSource(telemetrySources)
@@ -61,16 +67,25 @@ public static class Extensions
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                     .AddHttpClientInstrumentation();
             });
+        }
+        else
+        {
+            // Aspire's Npgsql component adds a tracer provider of its own (a span per SQL command) unless told not to.
+            builder.Configuration["Aspire:Npgsql:DisableTracing"] ??= "true";
+        }
 
         builder.AddOpenTelemetryExporters();
         return builder;
     }
 
+    /// <summary>Whether telemetry is exported: an OTLP endpoint is configured, as the AppHost does for the dashboard.</summary>
+    private static bool IsExportingTelemetry(IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
-        var useOtlpExporter = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        if (useOtlpExporter)
+        if (IsExportingTelemetry(builder))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }

@@ -116,13 +116,31 @@ internal static class Extensions
         var logger = app.Services.GetRequiredService<ILogger<WebhooksDbContext>>();
         logger.LogInformation("Applying database migrations");
         await CreateMigrationsHistoryAsync(db);
-        await db.Database.MigrateAsync();
+        // Several Apis starting at once (replicas) would apply the same migration twice, and the second fails ("column
+        // already exists", seen with AppHost:ApiReplicas=2). EF's own migration lock does not cover it, so the Apis take
+        // turns on a session advisory lock held on the connection EF migrates on: the first applies, the rest find
+        // nothing left to apply.
+        await db.Database.OpenConnectionAsync();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
+            await lockCommand.ExecuteNonQueryAsync();
+        try
+        {
+            await db.Database.MigrateAsync();
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
+            await unlock.ExecuteNonQueryAsync();
+        }
         // A migration may have created types (the delivery_status enum) that the data source's connections, opened
         // before it, do not know yet.
-        await db.Database.OpenConnectionAsync();
-        await ((NpgsqlConnection)db.Database.GetDbConnection()).ReloadTypesAsync();
+        await connection.ReloadTypesAsync();
         logger.LogInformation("Database migrations applied");
     }
+
+    /// <summary>The advisory lock the Apis take turns on to migrate ("WHMIGRAT" in ASCII).</summary>
+    internal const long MigrationLockKey = 0x5748_4D49_4752_4154;
 
     /// <summary>
     /// On an empty database EF first reads the migrations-history table, fails, and logs that expected failure at
@@ -133,7 +151,14 @@ internal static class Extensions
     private static async Task CreateMigrationsHistoryAsync(WebhooksDbContext db)
     {
         var creator = db.GetService<IRelationalDatabaseCreator>();
-        if (!await creator.ExistsAsync()) await creator.CreateAsync(); // as Migrate would (the AppHost creates it first)
+        try
+        {
+            if (!await creator.ExistsAsync()) await creator.CreateAsync(); // as Migrate would (the AppHost creates it first)
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another Api starting at the same moment created it first.
+        }
         var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
         try
         {

@@ -10,6 +10,7 @@ internal sealed class PublishLimits(FanOutLimit fanOut, PublishRateLimit rate, I
     /// <summary>The answer refusing the request, or null when it may go ahead.</summary>
     public async Task<IResult?> RefuseAsync(Guid tenantId, IReadOnlyList<string> types, HttpContext context, CancellationToken ct)
     {
+        using var activity = ApiTelemetry.ActivitySource.StartActivity("check publish limits");
         if (await fanOut.ExcessAsync(tenantId, types, ct) is { } deliveries)
         {
             // The same problem shape as every validation error, naming the field.

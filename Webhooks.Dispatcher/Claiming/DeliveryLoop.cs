@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Webhooks.Core.Options;
@@ -73,7 +74,14 @@ internal sealed partial class DeliveryLoop(
             return;
         }
         var claimedAt = time.GetUtcNow() + ClaimAhead;
-        var claimed = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
+        IReadOnlyList<QueuedDelivery> claimed;
+        using (var claim = DispatcherTelemetry.ActivitySource.StartActivity("claim deliveries"))
+        {
+            claimed = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
+            claim?.SetTag("webhooks.deliveries.count", claimed.Count);
+            // An idle loop looks at least once a second: a claim of nothing is not worth a span in the dashboard.
+            if (claimed.Count == 0 && claim is not null) claim.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+        }
         if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease);
         // More may be due right now. (A claim that set aside its share of a capped backlog leaves the rest due, and the
         // next due time below is then now.)
@@ -88,6 +96,7 @@ internal sealed partial class DeliveryLoop(
     /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
     private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<QueuedDelivery> claimed, CancellationToken stoppingToken)
     {
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("read deliveries");
         try
         {
             await using var connection = await database.OpenConnectionAsync(stoppingToken);

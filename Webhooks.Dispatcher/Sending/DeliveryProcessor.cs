@@ -132,7 +132,9 @@ internal sealed partial class DeliveryProcessor(
             ["DeliveryId"] = work.Id, ["WebhookId"] = work.WebhookId, ["TenantId"] = work.TenantId, ["AttemptNumber"] = number,
         });
         ActivityContext.TryParse(work.TraceParent, null, out var parent);
-        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent);
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent)
+            // Nothing listens (no exporter): a bare activity still carries the publish's trace on to the receiver.
+            ?? (parent == default ? null : new Activity("deliver").SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags).Start());
         activity?.SetTag("webhooks.delivery.id", work.Id);
         activity?.SetTag("webhooks.webhook.id", work.WebhookId);
         activity?.SetTag("webhooks.tenant.id", work.TenantId);
@@ -153,7 +155,9 @@ internal sealed partial class DeliveryProcessor(
 
         var now = time.GetUtcNow();
         var state = retryPolicy.StateAfter(number, result, now);
-        var record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
+        AttemptRecord record;
+        using (DispatcherTelemetry.ActivitySource.StartActivity("record attempt"))
+            record = await writer.RecordAsync(new AttemptToRecord(work, number, result, state));
         if (!record.Stored)
         {
             LogFenced(number);
@@ -170,19 +174,26 @@ internal sealed partial class DeliveryProcessor(
         if (state.NextAttemptAt is { } next)
         {
             LogRetrying(result.OutcomeTag, Reason(result), next);
-            await queue.RescheduleAsync(delivery, next);
+            using (DispatcherTelemetry.ActivitySource.StartActivity("reschedule delivery"))
+                await queue.RescheduleAsync(delivery, next);
             return;
         }
         if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
         else LogFailed(number, result.OutcomeTag, Reason(result));
-        await queue.AckAsync(delivery);
+        using (DispatcherTelemetry.ActivitySource.StartActivity("ack delivery"))
+            await queue.AckAsync(delivery);
     }
 
     private async Task<SendResult> SendAsync(DeliveryWork work, DateTimeOffset attemptAt, string secret, string? previousSecret,
         CancellationToken stopping)
     {
-        var body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
-        var headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
+        byte[] body;
+        IReadOnlyList<KeyValuePair<string, string>> headers;
+        using (DispatcherTelemetry.ActivitySource.StartActivity("sign"))
+        {
+            body = WebhookBody.Create(work.EventId, work.EventType, work.EventCreatedAt, work.Payload);
+            headers = WebhookSigner.Headers(body, work.Id, work.EventType, attemptAt, secret, previousSecret);
+        }
         return await sender.SendAsync(work.Url, body, headers, stopping);
     }
 
@@ -190,6 +201,7 @@ internal sealed partial class DeliveryProcessor(
     /// process' keyring cannot decrypt them.</summary>
     private (string Secret, string? Previous)? OpenSecrets(DeliveryWork work, DateTimeOffset attemptAt)
     {
+        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("open signing secret");
         try
         {
             var secret = secrets.Unprotect(work.SecretCiphertext);

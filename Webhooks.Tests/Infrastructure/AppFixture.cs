@@ -26,7 +26,6 @@ public class AppFixture : IAsyncLifetime
         var more = await MoreArgumentsAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Webhooks_AppHost>(
         [
-            .. more,
             $"--Parameters:admin-api-key={AdminApiKey}",
             "--AppHost:Demo=false", // the demo's traffic would mix with the tests' (the demo has a test of its own)
             "--AppHost:Portal=true", // the portal's browser tests drive this app's portal
@@ -38,6 +37,7 @@ public class AppFixture : IAsyncLifetime
             "--Webhooks:Delivery:RetrySchedule:4=00:00:01",
             "--Webhooks:Delivery:RequestTimeout=00:00:02",
             "--Webhooks:Reconciler:Interval=00:00:01",
+            .. more, // last, so a fixture of another kind can override the settings above
         ], TestContext.Current.CancellationToken);
 
         foreach (var project in builder.Resources.OfType<ProjectResource>())
@@ -168,6 +168,7 @@ public class AppFixture : IAsyncLifetime
 /// the cluster's node list in <c>ConnectionStrings:redis</c>: the AppHost then runs no Redis.</summary>
 public sealed class ClusterAppFixture : AppFixture
 {
+    public const int Replicas = 2;
     private LocalRedisCluster? _cluster;
 
     public LocalRedisCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started.");
@@ -175,7 +176,16 @@ public sealed class ClusterAppFixture : AppFixture
     protected override async ValueTask<IEnumerable<string>> MoreArgumentsAsync()
     {
         _cluster = await LocalRedisCluster.StartAsync(TestContext.Current.CancellationToken);
-        return [$"--ConnectionStrings:{ResourceNames.Redis}={_cluster.ConnectionString}"];
+        return
+        [
+            $"--ConnectionStrings:{ResourceNames.Redis}={_cluster.ConnectionString}",
+            // Scaled out as an operator would (README "Running at scale"): two of each service, as Aspire replicas.
+            $"--AppHost:ApiReplicas={Replicas}",
+            $"--AppHost:DispatcherReplicas={Replicas}",
+            "--AppHost:Portal=false",
+            // Four service processes on a shared box: a send slower than the usual 2 s is load, not a failing receiver.
+            "--Webhooks:Delivery:RequestTimeout=00:00:10",
+        ];
     }
 
     public override async ValueTask DisposeAsync()

@@ -6,6 +6,7 @@ using Webhooks.Bench.Load;
 using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
 using Webhooks.Bench.Setup;
+using Webhooks.Bench.Tracing;
 using Webhooks.Core.Options;
 using Webhooks.Core.Queue;
 
@@ -20,7 +21,8 @@ internal sealed class BenchContext(
     Tenancy tenancy,
     NpgsqlDataSource database,
     IConnectionMultiplexer redis,
-    BenchReport report)
+    BenchReport report,
+    OtlpReceiver? traces)
 {
     /// <summary>How long a scenario waits for its queue to empty before it starts, when deliveries stop draining.</summary>
     private static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(5);
@@ -36,6 +38,9 @@ internal sealed class BenchContext(
     /// <summary>The app's schedule keys: the default <c>Webhooks:Redis:KeyPrefix</c>, which the bench leaves as it is.</summary>
     public static QueueKeys AppQueue { get; } = new(new RedisOptions().KeyPrefix);
     public BenchReport Report { get; } = report;
+
+    /// <summary>The services' spans, with <c>--breakdown</c> (they export to the bench); null otherwise.</summary>
+    public OtlpReceiver? Traces { get; } = traces;
 
     /// <summary>The raw limit, once the raw scenario has measured it.</summary>
     public LoadResult? RawFlatOut { get; set; }
@@ -65,9 +70,13 @@ internal sealed class BenchContext(
 
     public CpuWindow MeasureCpu(string scenario) => new(monitor, cpu => Report.Cpu[scenario] = cpu);
 
+    /// <summary>CPU seconds each process has used so far (for <see cref="PipelineCpu"/>).</summary>
+    public IReadOnlyDictionary<string, double> CpuSecondsNow() => monitor.CpuSeconds();
+
     /// <summary>Waits until nothing is due, in flight or held under the in-flight caps in the real schedule, so one
     /// scenario's backlog does not load the next. Gives up (and says so) when the queue stops shrinking.</summary>
-    public async Task QuietAsync(string label, CancellationToken ct)
+    /// <returns>Whether the queue emptied.</returns>
+    public async Task<bool> QuietAsync(string label, CancellationToken ct)
     {
         var db = Redis.GetDatabase();
         var started = Stopwatch.GetTimestamp();
@@ -79,7 +88,7 @@ internal sealed class BenchContext(
             var pending = await db.SortedSetLengthAsync(AppQueue.Due, double.NegativeInfinity, now)
                 + await db.SortedSetLengthAsync(AppQueue.InFlight)
                 + await db.SortedSetLengthAsync(AppQueue.Held);
-            if (pending == 0) return;
+            if (pending == 0) return true;
             if (pending != last) lastChange = Stopwatch.GetTimestamp();
             if (last == -1) ProgressLine.Say(label, $"waiting for the Dispatcher to empty the queue ({pending:N0} due, in flight or held)");
             last = pending;
@@ -87,9 +96,10 @@ internal sealed class BenchContext(
             if (stalled || Stopwatch.GetElapsedTime(started) > Options.DrainTimeout)
             {
                 ProgressLine.Say(label, $"going on with {pending:N0} deliveries still due, in flight or held ({(stalled ? "the queue is not draining" : "drain timeout")})");
-                return;
+                return false;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
+        return false;
     }
 }

@@ -6,7 +6,7 @@ namespace Webhooks.Bench;
 /// </summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch", "fairness"];
+    public static readonly string[] AllScenarios = ["raw", "scale", "latency", "retry", "dispatch", "ingest-single", "ingest-batch", "fairness", "dispatchers", "retention"];
 
     /// <summary>What <c>--caps off</c> sets: caps no tenant reaches in a bench run, i.e. the behaviour before them.</summary>
     public const int CapsOffPerWebhook = 10_000, CapsOffPerTenant = 100_000;
@@ -27,8 +27,19 @@ internal sealed record BenchOptions
     public int DispatchEvents { get; init; } = 20_000;
     public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
-    public int LatencyRate { get; init; } = 500;
-    public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>The latency scenario's rates, each run in turn (issue 17: low load is where most deployments live).</summary>
+    public IReadOnlyList<int> LatencyRates { get; init; } = [20, 100, 500];
+    /// <summary>How long each rate publishes; null: <see cref="DefaultLatencyDuration"/>.</summary>
+    public TimeSpan? LatencyDuration { get; init; }
+
+    /// <summary>Thirty seconds at 20/s (600 events, so the p99 rests on 6 rather than 3), twenty at the others
+    /// (2,000 and 10,000 events): 70 s of publishing in all, which keeps a full run within ~8 minutes.</summary>
+    public TimeSpan LatencyDurationAt(int rate) =>
+        LatencyDuration ?? (Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(rate < 50 ? 30 : 20));
+
+    /// <summary><c>--breakdown</c>: the services export their spans to the bench, which prints where each millisecond of
+    /// a publish and its delivery goes (latency scenario only; the services then pay for the spans).</summary>
+    public bool Breakdown { get; init; }
 
     /// <summary>1,500 so that the p99 rests on 15 retries rather than 5: with 500 it swung 13–37 ms between runs.</summary>
     public int RetryEvents { get; init; } = 1_500;
@@ -50,6 +61,14 @@ internal sealed record BenchOptions
     /// <summary><c>--caps off</c>: the app runs with caps so high they never bind, for the "before" figures.</summary>
     public bool FairnessCapsOff { get; init; }
 
+    /// <summary>Scale-out: the backlog each step of the dispatchers scenario drains, and the slow receiver's answer time.</summary>
+    public int DispatchersEvents { get; init; } = 12_000;
+    public TimeSpan DispatchersSlowDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Retention: expired deliveries seeded (each with its event and one attempt), and how long each phase publishes.</summary>
+    public int RetentionDeliveries { get; init; } = 300_000;
+    public TimeSpan RetentionPhase { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long a scenario that waits for deliveries waits for the first one before it gives up.</summary>
     public TimeSpan FirstDeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>How long to let the Dispatcher empty the queue between scenarios.</summary>
@@ -62,25 +81,30 @@ internal sealed record BenchOptions
         IngestDuration = TimeSpan.FromSeconds(5),
         DispatchEvents = 2_000,
         DispatchTimeout = TimeSpan.FromSeconds(30),
-        LatencyDuration = TimeSpan.FromSeconds(3),
         RetryEvents = 100,
         RetryRate = 50,
         ScaleScheduled = 200_000,
         ScaleDue = 100_000,
         ScaleRounds = 3,
         FairnessDuration = TimeSpan.FromSeconds(8),
+        DispatchersEvents = 2_000,
+        RetentionDeliveries = 20_000,
+        RetentionPhase = TimeSpan.FromSeconds(5),
         FirstDeliveryTimeout = TimeSpan.FromSeconds(8),
         DrainTimeout = TimeSpan.FromSeconds(30),
     };
 
     public const string Usage = """
-        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness] [--caps off]
+        Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness,dispatchers,retention]
+                          [--caps off]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
-                          [--dispatch-events N] [--latency-rate N] [--latency-seconds N] [--retry-events N] [--scale-scheduled N]
+                          [--dispatch-events N] [--latency-rates N,N] [--latency-seconds N] [--breakdown] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
           --only    run only the named scenarios, in the standard order
           --ingest-seconds  how long each ingest scenario publishes (default 20): longer leaves time to attach a profiler
-          --latency-seconds how long the latency scenario publishes (default 20)
+          --latency-rates   the latency scenario's rates, events/s (default 20,100,500; with --breakdown 20,500)
+          --latency-seconds how long the latency scenario publishes at each rate (default 30 at 20/s, else 20)
+          --breakdown       the services export spans to the bench, which prints the latency breakdown (with --only latency)
           --retry-events    how many events the retry scenario publishes, at 100/s (default 1500)
           --caps off        run the app with in-flight caps so high they never bind (fairness "before" figures)
         """;
@@ -89,10 +113,16 @@ internal sealed record BenchOptions
     public static BenchOptions? Parse(string[] args)
     {
         var options = args.Contains("--quick") ? QuickPreset : new BenchOptions();
+        var ratesGiven = false;
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
             if (arg == "--quick") continue;
+            if (arg == "--breakdown")
+            {
+                options = options with { Breakdown = true, LatencyRates = ratesGiven ? options.LatencyRates : [20, 500] };
+                continue;
+            }
             if (arg is "-h" or "--help") return Fail(null);
             if (i + 1 >= args.Length) return Fail($"{arg} needs a value.");
             var value = args[++i];
@@ -109,7 +139,10 @@ internal sealed record BenchOptions
                 case "--ingest-seconds" when Positive(value, out var n): options = options with { IngestDuration = TimeSpan.FromSeconds(n) }; break;
                 case "--batch-size" when Positive(value, out var n) && n <= 1000: options = options with { BatchSize = n }; break;
                 case "--dispatch-events" when Positive(value, out var n): options = options with { DispatchEvents = n }; break;
-                case "--latency-rate" when Positive(value, out var n): options = options with { LatencyRate = n }; break;
+                case "--latency-rate" or "--latency-rates" when Rates(value) is { } rates:
+                    options = options with { LatencyRates = rates };
+                    ratesGiven = true;
+                    break;
                 case "--retry-events" when Positive(value, out var n): options = options with { RetryEvents = n }; break;
                 case "--latency-seconds" when Positive(value, out var n): options = options with { LatencyDuration = TimeSpan.FromSeconds(n) }; break;
                 case "--caps" when value is "on" or "off": options = options with { FairnessCapsOff = value == "off" }; break;
@@ -121,6 +154,13 @@ internal sealed record BenchOptions
     }
 
     private static bool Positive(string value, out int n) => int.TryParse(value, out n) && n > 0;
+
+    private static int[]? Rates(string value)
+    {
+        var rates = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(r => Positive(r, out var n) ? n : 0).ToArray();
+        return rates.Length > 0 && rates.All(r => r > 0) ? rates : null;
+    }
 
     private static BenchOptions? Fail(string? reason)
     {

@@ -7,7 +7,9 @@ using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
 using Webhooks.Bench.Scenarios;
 using Webhooks.Bench.Setup;
+using Webhooks.Bench.Tracing;
 
+if (args is [ReceiverProcess.Argument]) return await ReceiverProcess.RunAsync();
 var options = BenchOptions.Parse(args);
 if (options is null) return 2;
 using var cancel = new CancellationTokenSource();
@@ -25,18 +27,20 @@ var root = Repository.Root();
 ProgressLine.Say("setup", $"{(options.Quick ? "quick" : "full")} run: starting Postgres, Redis, Api and Dispatcher through the AppHost");
 await using var receiver = await Receiver.StartAsync();
 await using var monitor = ProcessMonitor.Start();
+await using var traces = options.Breakdown ? await OtlpReceiver.StartAsync() : null;
 using var serviceLog = new ServiceLogFile(Path.Combine(root, "bench", "results", $"{startedAt:yyyyMMdd-HHmmss}-services.log"));
-await using var app = await SystemUnderTest.StartAsync(options, serviceLog, ct);
+await using var app = await SystemUnderTest.StartAsync(options, serviceLog, traces?.Endpoint, ct);
 await using var database = NpgsqlDataSource.Create(app.DatabaseConnectionString);
 await using var redis = await ConnectionMultiplexer.ConnectAsync(app.RedisConnectionString);
 using var tenancy = new Tenancy(app);
 var report = new BenchReport();
-var context = new BenchContext(options, app, receiver, monitor, tenancy, database, redis, report);
+var context = new BenchContext(options, app, receiver, monitor, tenancy, database, redis, report, traces);
 ProgressLine.Say("setup", $"app up after {(TimeProvider.System.GetUtcNow() - startedAt).TotalSeconds:0} s; api at {app.ApiAddress}");
 foreach (var (process, description) in monitor.Describe()) ProgressLine.Say("setup", $"{process,-10} {description}");
 
 IScenario[] all = [new RawLimitScenario(), new ScaleScenario(), new LatencyScenario(), new RetryScenario(), new DispatchScenario(),
-    new IngestScenario(batch: false), new IngestScenario(batch: true), new FairnessScenario()];
+    new IngestScenario(batch: false), new IngestScenario(batch: true), new FairnessScenario(), new DispatchersScenario(),
+    new RetentionScenario()];
 var selected = all.Where(s => options.Scenarios.Contains(s.Name)).ToList();
 try
 {
@@ -66,7 +70,7 @@ report.Add(new Figure("processes", "Dispatcher peak memory (VmHWM)", $"{dispatch
     report.Cpu.Keys.Any(k => k is "dispatch" or "latency" or "retry") && context.DispatcherDelivers ? dispatcherMemory <= 300 : null));
 
 var run = new RunRecord(command, Repository.Commit(root), startedAt, options.Quick, machine, Machine.LoadAverageNow(),
-    SystemUnderTest.Settings(options), options, report.Figures, report.Details, report.Cpu, peakMemory, monitor.Describe(), report.Notes);
+    SystemUnderTest.Settings(options), options, report.Figures, report.Details, report.Cpu, peakMemory, monitor.Describe(), report.Notes, report.Sections);
 Console.WriteLine(MarkdownReport.Render(run));
 ProgressLine.Say("done", $"JSON: {await run.WriteAsync(root)}; the services' logs: {serviceLog.Path}; stopping the app");
 return 0;

@@ -24,6 +24,8 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
 {
     public async Task<IReadOnlyList<PublishedEvent>> PublishAsync(Guid tenantId, IReadOnlyList<EventToPublish> events, CancellationToken ct)
     {
+        using var activity = ApiTelemetry.ActivitySource.StartActivity("publish events");
+        activity?.SetTag("webhooks.events.count", events.Count);
         // Conflicts are found here, before the group write: a request that reuses a key with other content fails alone
         // and never reaches a statement it would share with other requests. A key taken by a concurrent publish after
         // this look-up is skipped by the write itself (see AnswerTakenKeysAsync).
@@ -65,7 +67,9 @@ internal sealed class EventPublisher(NpgsqlDataSource database, EventWriter writ
         if (rows.Count == 0) return results;
 
         // Not cancelled with the request: once handed over, the write completes (or fails) for everyone it carries.
-        var written = await writer.WriteAsync(rows);
+        NewDeliveries.Published written;
+        using (ApiTelemetry.ActivitySource.StartActivity("commit events")) // the wait for the group writer, its write and schedule
+            written = await writer.WriteAsync(rows);
         foreach (var delivery in written.Deliveries)
             fresh[delivery.EventId].Add(new PublishedDelivery(delivery.Id, delivery.WebhookId, DeliveryStatus.Pending));
         foreach (var row in rows)

@@ -43,19 +43,26 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
 
     protected override async Task<IReadOnlyList<NewDeliveries.Published>> WriteGroupAsync(IReadOnlyList<Request> group)
     {
-        // The group writer runs outside any request's trace (a big batch's own write runs inside its request's): a
-        // shared write gets a span of its own, linked to each request it carries.
-        using var activity = Activity.Current is not null ? null
-            : ApiTelemetry.ActivitySource.StartActivity("write events", ActivityKind.Internal, default(ActivityContext),
-                links: group.Where(r => r.Trace != default).Select(r => new ActivityLink(r.Trace)));
+        using var activity = StartLinked("write events", group);
+        activity?.SetTag("webhooks.events.count", group.Sum(r => r.Events.Count));
         var events = group.Count == 1 ? group[0].Events : group.SelectMany(r => r.Events).ToList();
         await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
         var created = await NewDeliveries.PublishAsync(connection, events, CancellationToken.None);
         return PerRequest(group, created);
     }
 
-    protected override Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<NewDeliveries.Published> results) =>
-        scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Queued, d.DueAt)).ToList());
+    protected override async Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<NewDeliveries.Published> results)
+    {
+        using var activity = StartLinked("schedule deliveries", group);
+        await scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Queued, d.DueAt)).ToList());
+    }
+
+    /// <summary>The group writer runs outside any request's trace (a big batch's own write runs inside its request's):
+    /// a shared write's steps get spans of their own, linked to each request they carry.</summary>
+    private static Activity? StartLinked(string name, IReadOnlyList<Request> group) => Activity.Current is not null
+        ? ApiTelemetry.ActivitySource.StartActivity(name)
+        : ApiTelemetry.ActivitySource.StartActivity(name, ActivityKind.Internal, default(ActivityContext),
+            links: group.Where(r => r.Trace != default).Select(r => new ActivityLink(r.Trace)));
 
     protected override void OnSplitting(Exception exception, int count) => LogSplitting(exception, count);
 

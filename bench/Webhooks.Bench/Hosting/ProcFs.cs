@@ -44,6 +44,15 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>The process's environment as it was started (/proc/&lt;pid&gt;/environ).</summary>
+    public static Dictionary<string, string> Environment(int pid) =>
+        File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2)).Where(pair => pair.Length == 2)
+            .GroupBy(pair => pair[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
+
+    public static string WorkingDirectory(int pid) => new DirectoryInfo($"/proc/{pid}/cwd").ResolveLinkTarget(returnFinalTarget: true)?.FullName
+        ?? throw new IOException($"No working directory for process {pid}.");
+
     /// <summary>CPU time used by everything on the box (user, nice, system, irq, softirq), in ticks.</summary>
     public static long BoxBusyTicks()
     {

@@ -4,12 +4,13 @@ namespace Webhooks.Bench.Hosting;
 /// CPU time and peak memory of each process of the system under test, read from /proc. The processes are found among
 /// this bench's descendants (DCP, which Aspire starts as our child, starts them), so other copies of the app on the
 /// box are never counted. CPU is utime+stime, plus the reaped children's time for the group's root (Postgres backends
-/// come and go under the postmaster). Peak memory is VmHWM for a single process; for a group of processes (Postgres)
-/// it is the highest sum of PSS seen by sampling, so shared buffers count once.
+/// come and go under the postmaster); a group's CPU sums its processes (the scaling scenario's extra Dispatchers count
+/// as "dispatcher"). Peak memory is the highest VmHWM among the group's processes; for Postgres (a postmaster and its
+/// backends) it is the highest sum of PSS seen by sampling, so shared buffers count once.
 /// </summary>
 internal sealed class ProcessMonitor : IAsyncDisposable
 {
-    public static readonly string[] Groups = ["api", "dispatcher", "postgres", "redis", "bench"];
+    public static readonly string[] Groups = ["api", "dispatcher", "postgres", "redis", "bench", "receiver"];
     // USER_HZ: the unit of /proc/<pid>/stat times, 100 on every Linux the project runs on.
     private const double TicksPerSecond = 100;
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(1);
@@ -67,7 +68,11 @@ internal sealed class ProcessMonitor : IAsyncDisposable
                     foreach (var group in Groups)
                     {
                         var list = members[group];
-                        var bytes = list.Count == 1 ? ProcFs.PeakResidentBytes(list[0].Pid) : list.Sum(p => ProcFs.ProportionalBytes(p.Pid));
+                        // Postgres is one server of many processes (shared buffers count once in PSS); the Dispatchers
+                        // of the scaling scenario are peers, and the target is about one of them.
+                        var bytes = group == "postgres" && list.Count > 1
+                            ? list.Sum(p => ProcFs.ProportionalBytes(p.Pid))
+                            : list.Select(p => ProcFs.PeakResidentBytes(p.Pid)).DefaultIfEmpty(0).Max();
                         if (bytes > _peakBytes[group]) _peakBytes[group] = bytes;
                     }
                 }
@@ -78,6 +83,9 @@ internal sealed class ProcessMonitor : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>The Dispatcher processes of the system under test (the AppHost's and any the bench added).</summary>
+    public static IReadOnlyList<ProcFs.ProcessStat> DispatcherProcesses() => FindMembers()["dispatcher"];
 
     private static Dictionary<string, List<ProcFs.ProcessStat>> FindMembers()
     {
@@ -122,6 +130,8 @@ internal sealed class ProcessMonitor : IAsyncDisposable
     {
         if (process.Comm == "postgres") return "postgres";
         if (process.Comm == "redis-server") return "redis";
+        // The bench's webhook receiver, a process of its own (Receiving/ReceiverProcess).
+        if (process.Arguments.Contains(Receiving.ReceiverProcess.Argument)) return "receiver";
         // The app itself, not a `dotnet run` wrapper (whose arguments name the .csproj).
         foreach (var arg in process.Arguments)
         {

@@ -53,7 +53,8 @@ internal sealed class SystemUnderTest : IAsyncDisposable
             : [],
     ];
 
-    public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, CancellationToken ct)
+    /// <param name="spansTo">With <c>--breakdown</c>: the bench's OTLP receiver, where the services export their spans.</param>
+    public static async Task<SystemUnderTest> StartAsync(BenchOptions options, ServiceLogFile serviceLog, Uri? spansTo, CancellationToken ct)
     {
         var secretsKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
         string[] args =
@@ -79,11 +80,22 @@ internal sealed class SystemUnderTest : IAsyncDisposable
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
             var resource = builder.CreateResourceBuilder(project);
-            // No dashboard listens: exporting telemetry would only retry into the void (and slow shutdown).
+            // No dashboard listens: exporting telemetry would only retry into the void (and slow shutdown), and without
+            // an exporter the services record no spans at all (see ServiceDefaults). With --breakdown they export to the
+            // bench instead, in batches every half second, and a queue big enough that 500 events/s drop no span (nor link).
             resource.WithEnvironment(context =>
             {
                 foreach (var key in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP", StringComparison.Ordinal)).ToList())
                     context.EnvironmentVariables.Remove(key);
+                if (spansTo is null) return;
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = spansTo.ToString().TrimEnd('/');
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                context.EnvironmentVariables["OTEL_BSP_SCHEDULE_DELAY"] = "500";
+                context.EnvironmentVariables["OTEL_BSP_MAX_QUEUE_SIZE"] = "262144";
+                context.EnvironmentVariables["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "8192";
+                context.EnvironmentVariables["OTEL_METRIC_EXPORT_INTERVAL"] = "60000";
+                // A group write links to every request it carries (up to 1,000); the SDK keeps 128 links by default.
+                context.EnvironmentVariables["OTEL_SPAN_LINK_COUNT_LIMIT"] = "1024";
             });
             // As the ASP.NET Core template's appsettings.json: one log line per request or per SQL command would
             // measure the console, not the service.

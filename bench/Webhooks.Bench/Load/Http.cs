@@ -14,6 +14,8 @@ internal static class Http
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             UseCookies = false,
             AllowAutoRedirect = false,
+            // The bench sets traceparent itself where it wants one (the latency breakdown); the handler adds none.
+            ActivityHeadersPropagator = null,
         })
         {
             BaseAddress = baseAddress,

@@ -8,7 +8,9 @@ internal readonly record struct Arrival(Guid DeliveryId, Guid EventId, long Tick
     public DateTime At => new(Ticks, DateTimeKind.Utc);
 }
 
-/// <summary>What one receiver path has seen. Appends are lock-free; reading the log is for after (or between) runs.</summary>
+/// <summary>What one receiver path has seen. Appends are lock-free; reading the log is for after (or between) runs.
+/// The receiver's process keeps one per path and answers by it (fail-first, held, slow); the bench keeps a copy of
+/// each, fed by the receiver's stream of arrivals (see <see cref="Receiver"/>).</summary>
 internal sealed class Inbox(string url, bool failFirst)
 {
     private readonly ConcurrentQueue<Arrival> _arrivals = new();
@@ -41,17 +43,24 @@ internal sealed class Inbox(string url, bool failFirst)
     public DateTime? LastArrival => Interlocked.Read(ref _lastTicks) is var t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
     public IReadOnlyCollection<Arrival> Arrivals => _arrivals;
 
-    /// <returns>The attempt number of this delivery as seen here (1 for the first arrival of its id).</returns>
-    public int Record(Guid deliveryId, Guid eventId, long ticks)
+    /// <summary>Records a request as it arrives.</summary>
+    /// <returns>The arrival, with the attempt number of this delivery as seen here (1 for the first arrival of its id).</returns>
+    public Arrival Record(Guid deliveryId, Guid eventId, long ticks)
     {
-        var attempt = _attempts.AddOrUpdate(deliveryId, 1, (_, n) => n + 1);
-        if (attempt == 1) Interlocked.Increment(ref _deliveries);
+        var arrival = new Arrival(deliveryId, eventId, ticks, _attempts.AddOrUpdate(deliveryId, 1, (_, n) => n + 1));
+        Add(arrival);
+        return arrival;
+    }
+
+    /// <summary>Adds an arrival recorded elsewhere (the bench's copy of the receiver's inbox).</summary>
+    public void Add(Arrival arrival)
+    {
+        if (arrival.Attempt == 1) Interlocked.Increment(ref _deliveries);
         Interlocked.Increment(ref _requests);
-        Interlocked.CompareExchange(ref _firstTicks, ticks, 0);
+        Interlocked.CompareExchange(ref _firstTicks, arrival.Ticks, 0);
         long last;
         do last = Interlocked.Read(ref _lastTicks);
-        while (ticks > last && Interlocked.CompareExchange(ref _lastTicks, ticks, last) != last);
-        _arrivals.Enqueue(new Arrival(deliveryId, eventId, ticks, attempt));
-        return attempt;
+        while (arrival.Ticks > last && Interlocked.CompareExchange(ref _lastTicks, arrival.Ticks, last) != last);
+        _arrivals.Enqueue(arrival);
     }
 }

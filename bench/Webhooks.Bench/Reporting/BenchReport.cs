@@ -9,6 +9,8 @@ internal sealed class BenchReport
     /// <summary>Scenario → process → CPU % of one core during the scenario.</summary>
     public Dictionary<string, IReadOnlyDictionary<string, double>> Cpu { get; } = [];
     public List<string> Notes { get; } = [];
+    /// <summary>Markdown printed after the tables, each a section of its own (the latency breakdown).</summary>
+    public List<string> Sections { get; } = [];
 
     public void Add(Figure figure) => Figures.Add(figure);
 

@@ -32,6 +32,11 @@ internal static class MarkdownReport
         }
         md.AppendLine();
         md.AppendLine("CPU is % of one core over each scenario's measured window (the box has 200%). Peak memory: VmHWM; Postgres: the highest sum of PSS over its processes.");
+        foreach (var section in run.Sections)
+        {
+            md.AppendLine();
+            md.Append(section);
+        }
         foreach (var note in run.Notes)
         {
             md.AppendLine();

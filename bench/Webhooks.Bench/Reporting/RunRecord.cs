@@ -18,7 +18,8 @@ internal sealed record RunRecord(
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Cpu,
     IReadOnlyDictionary<string, long> PeakMemoryBytes,
     IReadOnlyDictionary<string, string> Processes,
-    IReadOnlyList<string> Notes)
+    IReadOnlyList<string> Notes,
+    [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<string> Sections)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -30,7 +30,7 @@ internal sealed class DispatchScenario : IScenario
         var webhookId = await WebhookIdAsync(context.Database, tenant.Id, ct);
 
         ProgressLine.Say(Name, "holding the endpoint's requests to build a backlog");
-        inbox.Hold();
+        await context.Receiver.HoldAsync(inbox, ct);
         try
         {
             var publishing = Stopwatch.GetTimestamp();
@@ -39,7 +39,7 @@ internal sealed class DispatchScenario : IScenario
         }
         finally
         {
-            inbox.Open();
+            await context.Receiver.OpenAsync(inbox, CancellationToken.None);
         }
 
         using var cpu = context.MeasureCpu(Name);

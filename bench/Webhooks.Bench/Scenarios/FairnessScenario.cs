@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Webhooks.Bench.Load;
 using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
@@ -27,7 +25,7 @@ internal sealed class FairnessScenario : IScenario
         await context.QuietAsync(Name, ct);
         var (quiet, quietInbox) = await context.TenantAsync("bench-fairness-quiet", "/fairness-quiet", 1, ct);
         var (slow, slowInbox) = await context.TenantAsync("bench-fairness-slow", "/fairness-slow", o.FairnessSlowWebhooks, ct);
-        slowInbox.Delay = o.FairnessSlowDelay;
+        await context.Receiver.SetDelayAsync(slowInbox, o.FairnessSlowDelay, ct);
         using var quietClient = context.ApiClient(quiet, MaxInFlight);
         using var slowClient = context.ApiClient(slow, MaxInFlight);
         var caps = CapsLabel(o);
@@ -39,8 +37,7 @@ internal sealed class FairnessScenario : IScenario
             + $"{o.FairnessSlowDelay.TotalSeconds:0} s, {o.FairnessSlowRate} events/s); {caps}");
         var slowBefore = slowInbox.Deliveries;
         var slowStarted = Stopwatch.GetTimestamp();
-        var slowLoad = Paced.RunAsync("fairness slow", o.FairnessSlowRate, o.FairnessDuration, MaxInFlight,
-            (_, c) => PublishAsync(slowClient, null, 0, c), ct);
+        var slowLoad = PacedPublishing.RunAsync("fairness slow", slowClient, o.FairnessSlowRate, o.FairnessDuration, MaxInFlight, ct);
         // The slow tenant first fills what it may take of the Dispatcher's send slots.
         await Task.Delay(o.FairnessSlowDelay, ct);
         var busy = await QuietPhaseAsync(context, quietClient, quietInbox, "fairness quiet beside slow", ct);
@@ -48,7 +45,7 @@ internal sealed class FairnessScenario : IScenario
         var slowRate = (slowInbox.Deliveries - slowBefore) / Stopwatch.GetElapsedTime(slowStarted).TotalSeconds;
 
         // Let the slow tenant's backlog drain quickly for the scenarios after this one.
-        slowInbox.Delay = TimeSpan.Zero;
+        await context.Receiver.SetDelayAsync(slowInbox, TimeSpan.Zero, ct);
 
         context.Report.Details[Name] = new
         {
@@ -84,28 +81,11 @@ internal sealed class FairnessScenario : IScenario
     private static async Task<Phase> QuietPhaseAsync(BenchContext context, HttpClient client, Inbox inbox, string label, CancellationToken ct)
     {
         var o = context.Options;
-        var total = (int)(o.FairnessQuietRate * o.FairnessDuration.TotalSeconds);
-        var accepted = new (Guid Id, DateTimeOffset CreatedAt)[total];
-        await Paced.RunAsync(label, o.FairnessQuietRate, o.FairnessDuration, MaxInFlight,
-            (i, c) => PublishAsync(client, accepted, i, c), ct);
-        var ids = accepted.Where(a => a.Id != Guid.Empty).ToDictionary(a => a.Id, a => a.CreatedAt);
+        var published = await PacedPublishing.RunAsync(label, client, o.FairnessQuietRate, o.FairnessDuration, MaxInFlight, ct);
         var waitUntil = Stopwatch.GetTimestamp() + (long)(o.FairnessDuration.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < waitUntil && inbox.Arrivals.Count(a => ids.ContainsKey(a.EventId)) < ids.Count)
+        while (Stopwatch.GetTimestamp() < waitUntil && published.ArrivedIn(inbox) < published.Accepted.Count)
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
-        var latencies = inbox.Arrivals.Where(a => ids.ContainsKey(a.EventId)).GroupBy(a => a.EventId)
-            .Select(g => TimeSpan.FromTicks(g.Min(a => a.Ticks) - ids[g.Key].UtcTicks).TotalMilliseconds).ToList();
-        return new Phase(Latency.Of(latencies), ids.Count - latencies.Count, ids.Count);
-    }
-
-    private static async Task<Outcome> PublishAsync(HttpClient client, (Guid, DateTimeOffset)[]? accepted, int index, CancellationToken c)
-    {
-        using var response = await client.PostAsync("/v1/events", Http.Json(Payloads.Event), c);
-        if (response.StatusCode != HttpStatusCode.Accepted) return Outcome.Failed(await Http.DescribeAsync(response, c));
-        if (accepted is not null)
-        {
-            using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(c), cancellationToken: c);
-            accepted[index] = (json.RootElement.GetProperty("id").GetGuid(), json.RootElement.GetProperty("createdAt").GetDateTimeOffset());
-        }
-        return new Outcome(1);
+        var arrivals = published.ArrivalsIn(inbox);
+        return new Phase(arrivals.FromAcceptance, arrivals.Missing, arrivals.Accepted);
     }
 }

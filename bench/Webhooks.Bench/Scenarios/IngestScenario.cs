@@ -31,10 +31,18 @@ internal sealed class IngestScenario(bool batch) : IScenario
         }
 
         LoadResult result;
+        var cpuStart = context.CpuSecondsNow();
         using (context.MeasureCpu(Name))
             result = await FlatOut.RunAsync(Name, "events", clients, o.IngestDuration, PublishAsync, ct);
+        // Per event published and delivered: the Dispatcher's backlog is part of each event's cost.
+        var drained = await context.QuietAsync(Name, ct);
+        var cpu = PipelineCpu.Between(cpuStart, context.CpuSecondsNow(), result.Items);
 
-        context.Report.Details[Name] = new { result = result.Summary, clients, eventsPerRequest = events, webhooksPerEvent = o.IngestFanOut };
+        context.Report.Details[Name] = new
+        {
+            result = result.Summary, clients, eventsPerRequest = events, webhooksPerEvent = o.IngestFanOut, pipelineCpu = cpu.Summary,
+            drained,
+        };
         var shape = batch ? $"{events} events/request, {clients} clients" : $"{clients} clients";
         var perSecond = result.ItemsPerSecond;
         var target = batch ? 20_000 : 3_000;
@@ -46,5 +54,7 @@ internal sealed class IngestScenario(bool batch) : IScenario
                 ? "Postgres: 100-row INSERTs 20–28k rows/s, COPY ~100k rows/s¹"
                 : $"HTTP {context.RawFlatOut?.RequestsPerSecond.ToString("N0") ?? "?"} req/s; Postgres 1-row INSERT 3.4k (1 client)–6.5k (8) tps¹",
             result.Errors == 0 && result.Items > 0 ? perSecond >= target : false));
+        context.Report.Add(cpu.Row(Name, $"ingest {(batch ? "batch" : "single")}, {o.IngestFanOut} webhook/event, until delivered",
+            drained ? null : "; the queue had not emptied: deliveries left out"));
     }
 }

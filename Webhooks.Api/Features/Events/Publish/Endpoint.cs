@@ -4,6 +4,7 @@ using FluentValidation.Results;
 using Webhooks.Api.Features.Shared;
 using Microsoft.Extensions.Options;
 using Webhooks.Api.Auth;
+using Webhooks.Api.Http;
 using Webhooks.Api.Limits;
 using Webhooks.Core.Options;
 
@@ -15,6 +16,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     {
         Post("/v1/events");
         Policies(Auth.Policies.TenantUser);
+        RequestBinder(new TracedRequestBinder<Request>());
         Options(b => b.WithMetadata(EventValidation.SingleEventBody));
         Summary(s =>
         {
@@ -48,7 +50,8 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
             ThrowError(new ValidationFailure("Idempotency-Key", reused.Message), StatusCodes.Status409Conflict);
             throw;
         }
-        await Send.ResponseAsync(Response.From(published[0]), 202, ct);
+        using (ApiTelemetry.ActivitySource.StartActivity("send response"))
+            await Send.ResponseAsync(Response.From(published[0]), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: false);
     }
 }

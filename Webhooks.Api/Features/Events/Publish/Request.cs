@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FastEndpoints;
 using FluentValidation;
+using Webhooks.Api.Http;
 
 namespace Webhooks.Api.Features.Events.Publish;
 
@@ -16,7 +17,7 @@ internal sealed class Request
     [FromHeader("Idempotency-Key", isRequired: false)]
     public string? IdempotencyKey { get; init; }
 
-    internal sealed class Validator : Validator<Request>
+    internal sealed class Validator : TracedValidator<Request>
     {
         public Validator()
         {

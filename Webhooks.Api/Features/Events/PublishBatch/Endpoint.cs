@@ -16,6 +16,7 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
     {
         Post("/v1/events/batch");
         Policies(Auth.Policies.TenantUser);
+        RequestBinder(new TracedRequestBinder<Request>());
         Options(b => b.WithMetadata(new BodySizeLimit(_ => EventValidation.BatchBytes)));
         Summary(s =>
         {
@@ -50,7 +51,8 @@ internal sealed class Endpoint(EventPublisher publisher, PublishLimits limits, I
             ThrowError(new ValidationFailure($"events[{reused.Index}].idempotencyKey", reused.Message), StatusCodes.Status409Conflict);
             throw;
         }
-        await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);
+        using (ApiTelemetry.ActivitySource.StartActivity("send response"))
+            await Send.ResponseAsync(new Response(published.Select(Publish.Response.From).ToList()), 202, ct);
         metrics.PublishDuration(Stopwatch.GetElapsedTime(started).TotalMilliseconds, batch: true);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FastEndpoints;
 using FluentValidation;
+using Webhooks.Api.Http;
 
 namespace Webhooks.Api.Features.Events.PublishBatch;
 
@@ -18,7 +19,7 @@ internal sealed class Request
         public string? IdempotencyKey { get; init; }
     }
 
-    internal sealed class Validator : Validator<Request>
+    internal sealed class Validator : TracedValidator<Request>
     {
         public Validator()
         {

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using Npgsql;
+using Webhooks.Bench.Hosting;
+using Webhooks.Bench.Load;
+using Webhooks.Bench.Reporting;
+
+namespace Webhooks.Bench.Scenarios;
+
+/// <summary>
+/// Retention at scale (issue 16): how fast the real cleanup removes expired rows while ingest runs, and what it does to
+/// ingest. Seeds <see cref="BenchOptions.RetentionDeliveries"/> successful deliveries 130 days old (each with its event
+/// and one attempt, cloned in SQL from one real delivery, so every column is as the app writes it), publishes at a
+/// steady rate with nothing to clean (the baseline), then starts one more Dispatcher whose retention schedule fires
+/// every minute and publishes at the same rate while it deletes. Reports rows deleted per second (deliveries, attempts
+/// and events) and the publish round trip in both phases.
+/// </summary>
+internal sealed class RetentionScenario : IScenario
+{
+    private const int SeedChunk = 50_000;
+    private const int PublishRate = 200;
+    private static readonly TimeSpan Age = TimeSpan.FromDays(130); // past both default retentions (90 days successful, 120 events)
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    public string Name => "retention";
+
+    public async Task RunAsync(BenchContext context, CancellationToken ct)
+    {
+        var o = context.Options;
+        await context.QuietAsync(Name, ct);
+        var (tenant, inbox) = await context.TenantAsync("bench-retention", "/retention", 1, ct);
+        using var client = context.ApiClient(tenant, 64);
+        async Task<Outcome> PublishAsync(int _, CancellationToken c)
+        {
+            using var response = await client.PostAsync("/v1/events", Http.Json(Payloads.Event), c);
+            return response.StatusCode == HttpStatusCode.Accepted ? new Outcome(1) : Outcome.Failed(await Http.DescribeAsync(response, c));
+        }
+
+        var template = await TemplateAsync(context, PublishAsync, tenant.Id, ct);
+        var seeded = await SeedAsync(context.Database, template, o.RetentionDeliveries, ct);
+
+        ProgressLine.Say(Name, $"baseline: publishing at {PublishRate}/s with nothing to clean");
+        var baseline = await Paced.RunAsync($"{Name} baseline", PublishRate, o.RetentionPhase, 64, PublishAsync, ct);
+
+        ProgressLine.Say(Name, "starting a Dispatcher whose retention runs every minute");
+        await using var cleaner = await ExtraDispatcher.StartAsync(2, ct,
+            new Dictionary<string, string> { ["Webhooks__Retention__Schedule"] = "* * * * *" });
+        var started = Stopwatch.GetTimestamp();
+        while (await ExpiredAsync(context.Database, ct) >= seeded)
+        {
+            if (Stopwatch.GetElapsedTime(started) > StartTimeout) throw new TimeoutException("Retention did not start within 90 s.");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+        var cleaning = Stopwatch.GetTimestamp();
+        ProgressLine.Say(Name, $"retention started; publishing at {PublishRate}/s while it deletes");
+        using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var during = Paced.RunAsync($"{Name} during cleanup", PublishRate, o.RetentionPhase, 64, PublishAsync, stopPublishing.Token);
+        long left;
+        while ((left = await ExpiredAsync(context.Database, ct)) > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        var cleaned = Stopwatch.GetElapsedTime(cleaning);
+        var duringResult = await during;
+
+        var rows = seeded - left;
+        var rowsPerSecond = rows / cleaned.TotalSeconds;
+        context.Report.Details[Name] = new
+        {
+            seededRows = seeded, deletedRows = rows, seconds = cleaned.TotalSeconds, rowsPerSecond,
+            publishRate = PublishRate, baseline = baseline.Summary, duringCleanup = duringResult.Summary,
+        };
+        var note = left > 0 ? $"; {left:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
+        context.Report.Add(new Figure(Name, $"Retention: expired rows deleted while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts and events)",
+            $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s){note}", Figure.None, Figure.None, null));
+        context.Report.Add(new Figure(Name, $"Publish round trip at {PublishRate}/s: alone / while retention deletes",
+            $"p50 {baseline.Latency.P50:0.0} / p99 {baseline.Latency.P99:0.0} ms; p50 {duringResult.Latency.P50:0.0} / p99 {duringResult.Latency.P99:0.0} ms"
+            + duringResult.ErrorSuffix, Figure.None, Figure.None, null));
+    }
+
+    private sealed record Template(Guid EventId, Guid DeliveryId, Guid AttemptId);
+
+    /// <summary>One real event delivered once: the rows the seed clones.</summary>
+    private static async Task<Template> TemplateAsync(BenchContext context, Func<int, CancellationToken, Task<Outcome>> publish,
+        Guid tenantId, CancellationToken ct)
+    {
+        if ((await publish(0, ct)).Error is { } error) throw new InvalidOperationException($"Publishing the template failed: {error}");
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < context.FirstDeliveryTimeout)
+        {
+            await using var command = context.Database.CreateCommand("""
+                SELECT d.event_id, d.id, a.id FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id
+                WHERE d.tenant_id = $1 AND d.status = 'success' LIMIT 1
+                """);
+            command.Parameters.AddWithValue(tenantId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) return new Template(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2));
+            await reader.DisposeAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+        throw new TimeoutException("The template delivery did not succeed in time.");
+    }
+
+    /// <summary>Clones the template's event, delivery and attempt <paramref name="count"/> times, 100 days old. Every
+    /// column is copied, except ids (derived from the row number, so the three rows of a clone reference each other) and
+    /// timestamps (all set to the age): so the seed follows the schema as it is, whatever columns it has.</summary>
+    private static async Task<long> SeedAsync(NpgsqlDataSource db, Template template, int count, CancellationToken ct)
+    {
+        var seeding = Stopwatch.GetTimestamp();
+        for (var from = 1; from <= count; from += SeedChunk)
+        {
+            var to = Math.Min(count, from + SeedChunk - 1);
+            await using var batch = db.CreateBatch();
+            foreach (var (table, id) in new[] { ("events", template.EventId), ("deliveries", template.DeliveryId), ("delivery_attempts", template.AttemptId) })
+            {
+                var columns = await ColumnsAsync(db, table, ct);
+                var values = columns.Select(c => c.Name switch
+                {
+                    "id" => $"md5('{table}' || g)::uuid",
+                    "event_id" => "md5('events' || g)::uuid",
+                    "delivery_id" => "md5('deliveries' || g)::uuid",
+                    "idempotency_key" => "NULL",
+                    _ when c.Type == "timestamp with time zone" => $"t.{c.Name} - interval '{Age.TotalDays} days'",
+                    _ => $"t.{c.Name}",
+                });
+                batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                    INSERT INTO {table} ({string.Join(", ", columns.Select(c => c.Name))})
+                    SELECT {string.Join(", ", values)} FROM {table} t, generate_series({from}, {to}) g WHERE t.id = '{id}'
+                    """));
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+            ProgressLine.Say("retention", $"seeded {to:N0} of {count:N0} expired deliveries ({Stopwatch.GetElapsedTime(seeding).TotalSeconds:0} s)");
+        }
+        await using var analyze = db.CreateCommand("ANALYZE events; ANALYZE deliveries; ANALYZE delivery_attempts");
+        await analyze.ExecuteNonQueryAsync(ct);
+        return await ExpiredAsync(db, ct);
+    }
+
+    private static async Task<List<(string Name, string Type)>> ColumnsAsync(NpgsqlDataSource db, string table, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT column_name, data_type FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER'
+            ORDER BY ordinal_position
+            """);
+        command.Parameters.AddWithValue(table);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var columns = new List<(string, string)>();
+        while (await reader.ReadAsync(ct)) columns.Add((reader.GetString(0), reader.GetString(1)));
+        return columns;
+    }
+
+    /// <summary>The seeded rows still there: deliveries (each with its attempt, deleted with it) and events. Nothing
+    /// else is that old.</summary>
+    private static async Task<long> ExpiredAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT (SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days') * 2
+                 + (SELECT count(*) FROM events WHERE created_at < now() - interval '125 days')
+            """);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+}
