@@ -61,9 +61,9 @@ namespace Webhooks.Core.Queue;
 /// set aside a bounded step at a time, each delivery once. Every script that takes a delivery out of in-flight (ack,
 /// reschedule, hand-back) frees its slot and grants it, in the same script, to the oldest delivery held in that
 /// webhook's or tenant's line: it moves back to due at its own (past) due time, keeping the slot (slots), so the next
-/// claim takes it first, whatever the caps. A new delivery is held while older ones of its webhook wait, so a webhook's deliveries leave in due order.
-/// Every claimed delivery holds a slot, so one that turns out not to be sent (final, webhook closed, not yet due) gives
-/// it back at once with its ack or reschedule. A reaped lease keeps its slot (the delivery goes back to due, to be
+/// claim takes it first, whatever the caps. A new delivery is held while older ones of its webhook wait, so a webhook's
+/// deliveries leave in due order. Every claimed delivery holds a slot, so one that turns out not to be sent (final,
+/// webhook closed, not yet due) gives it back at once with its ack or reschedule. A reaped lease keeps its slot (the delivery goes back to due, to be
 /// claimed again). The reconciler treats a held delivery as present. The lease reaper now and then recounts busy from
 /// inflight and slots, dropping a slot whose delivery is no longer due (only a fault between commands leaves one), and
 /// grants any room so found; a FLUSHALL clears all of these keys together, and the reconciler restores the due
