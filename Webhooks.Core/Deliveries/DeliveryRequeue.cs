@@ -28,24 +28,26 @@ public sealed partial class DeliveryRequeue(DeliveryQueue queue, TimeProvider ti
 
     /// <summary>Makes these deliveries due now, in Postgres then in Redis, except those whose attempt is in flight.</summary>
     /// <returns>When they are due, and the deliveries left alone because an attempt of theirs is in flight.</returns>
-    public async Task<Requeued> RequeueAsync(WebhooksDbContext db, IReadOnlyList<Guid> deliveryIds, CancellationToken ct)
+    /// <param name="deliveries">The deliveries, with their webhook and tenant as the schedule holds them.</param>
+    public async Task<Requeued> RequeueAsync(WebhooksDbContext db, IReadOnlyList<QueuedDelivery> deliveries, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (deliveryIds.Count == 0) return new(now, []);
-        IReadOnlyList<Guid> inFlight;
+        if (deliveries.Count == 0) return new(now, []);
+        IReadOnlyList<QueuedDelivery> inFlight;
         try
         {
-            inFlight = await queue.InFlightAsync(deliveryIds);
+            inFlight = await queue.InFlightAsync(deliveries);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // Redis unreachable: Postgres alone. The reconciler schedules the rows, and it too skips ids in flight.
-            LogNotScheduled(e, deliveryIds.Count);
+            LogNotScheduled(e, deliveries.Count);
             inFlight = [];
         }
-        var requeue = inFlight.Count == 0 ? deliveryIds : deliveryIds.Except(inFlight).ToList();
+        var requeue = inFlight.Count == 0 ? deliveries : deliveries.Except(inFlight).ToList();
         if (requeue.Count == 0) return new(now, inFlight);
-        await db.Deliveries.Where(d => requeue.Contains(d.Id))
+        var ids = requeue.Select(d => d.Id).ToList();
+        await db.Deliveries.Where(d => ids.Contains(d.Id))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Status, d => d.Status == DeliveryStatus.Pending ? DeliveryStatus.Pending : DeliveryStatus.Retrying)
                 .SetProperty(d => d.NextAttemptAt, now)
@@ -75,23 +77,24 @@ public sealed partial class DeliveryRequeue(DeliveryQueue queue, TimeProvider ti
         var after = Guid.Empty;
         while (true)
         {
-            var ids = await db.Deliveries.AsNoTracking()
+            var failed = await db.Deliveries.AsNoTracking()
                 .Where(d => d.WebhookId == webhookId && d.Status == DeliveryStatus.Failed && d.CreatedAt >= since && d.CreatedAt < until
                             && d.Id.CompareTo(after) > 0)
-                .OrderBy(d => d.Id).Select(d => d.Id).Take(Chunk).ToListAsync(ct);
-            if (ids.Count == 0) return (requeued, inFlight);
-            var chunk = await RequeueAsync(db, ids, ct);
-            requeued += ids.Count - chunk.InFlight.Count;
+                .OrderBy(d => d.Id).Take(Chunk).Select(d => new QueuedDelivery(d.Id, d.WebhookId, d.TenantId)).ToListAsync(ct);
+            if (failed.Count == 0) return (requeued, inFlight);
+            var chunk = await RequeueAsync(db, failed, ct);
+            requeued += failed.Count - chunk.InFlight.Count;
             inFlight += chunk.InFlight.Count;
-            after = ids[^1];
+            after = failed[^1].Id;
         }
     }
 
     /// <summary>
     /// The reconciler's sweep, a page at a time: live deliveries due before <paramref name="until"/>, in
-    /// (next_attempt_at, id) order after <paramref name="after"/>, over the partial index of live deliveries.
+    /// (next_attempt_at, id) order after <paramref name="after"/>, over the partial index of live deliveries, each with
+    /// its webhook and tenant as the schedule holds them.
     /// </summary>
-    public static async Task<List<(Guid Id, DateTimeOffset DueAt)>> LiveDueBeforeAsync(WebhooksDbContext db, DateTimeOffset until,
+    public static async Task<List<(QueuedDelivery Delivery, DateTimeOffset DueAt)>> LiveDueBeforeAsync(WebhooksDbContext db, DateTimeOffset until,
         (DateTimeOffset DueAt, Guid Id)? after, int pageSize, CancellationToken ct)
     {
         var query = db.Deliveries.AsNoTracking()
@@ -99,8 +102,8 @@ public sealed partial class DeliveryRequeue(DeliveryQueue queue, TimeProvider ti
             .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying) && d.NextAttemptAt < until);
         if (after is var (at, id)) query = query.Where(d => d.NextAttemptAt > at || (d.NextAttemptAt == at && d.Id.CompareTo(id) > 0));
         var page = await query.OrderBy(d => d.NextAttemptAt).ThenBy(d => d.Id).Take(pageSize)
-            .Select(d => new { d.Id, d.NextAttemptAt }).ToListAsync(ct);
-        return page.ConvertAll(d => (d.Id, d.NextAttemptAt!.Value));
+            .Select(d => new { d.Id, d.WebhookId, d.TenantId, d.NextAttemptAt }).ToListAsync(ct);
+        return page.ConvertAll(d => (new QueuedDelivery(d.Id, d.WebhookId, d.TenantId), d.NextAttemptAt!.Value));
     }
 
     [LoggerMessage(LogLevel.Warning, "Could not schedule {Count} requeued deliveries in Redis; the reconciler will pick them up")]
@@ -108,4 +111,4 @@ public sealed partial class DeliveryRequeue(DeliveryQueue queue, TimeProvider ti
 }
 
 /// <summary>A requeue's answer: when the deliveries are due, and those left alone because an attempt is in flight.</summary>
-public sealed record Requeued(DateTimeOffset DueAt, IReadOnlyList<Guid> InFlight);
+public sealed record Requeued(DateTimeOffset DueAt, IReadOnlyList<QueuedDelivery> InFlight);

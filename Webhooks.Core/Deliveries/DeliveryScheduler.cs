@@ -14,7 +14,7 @@ public sealed partial class DeliveryScheduler(DeliveryQueue queue, ILogger<Deliv
 {
     /// <summary>Runs <paramref name="commit"/>, which returns once its rows are committed, then schedules the
     /// deliveries <paramref name="due"/> picks from its result.</summary>
-    public async Task<T> CommitThenScheduleAsync<T>(Func<Task<T>> commit, Func<T, IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)>> due)
+    public async Task<T> CommitThenScheduleAsync<T>(Func<Task<T>> commit, Func<T, IReadOnlyCollection<(QueuedDelivery Delivery, DateTimeOffset DueAt)>> due)
     {
         var committed = await commit();
         await ScheduleCommittedAsync(due(committed));
@@ -24,7 +24,7 @@ public sealed partial class DeliveryScheduler(DeliveryQueue queue, ILogger<Deliv
     /// <summary>The second half on its own, for a writer that must not wait for Redis before its next commit (the
     /// Api's group commit of publishes).</summary>
     /// <returns>False when Redis could not be written.</returns>
-    public async Task<bool> ScheduleCommittedAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
+    public async Task<bool> ScheduleCommittedAsync(IReadOnlyCollection<(QueuedDelivery Delivery, DateTimeOffset DueAt)> deliveries)
     {
         try
         {

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
+using Webhooks.Core.Queue;
 using Webhooks.Events;
 
 namespace Webhooks.Core.Deliveries;
@@ -47,10 +48,10 @@ public static class NewDeliveries
             SELECT {DeliveryId}, e.tenant_id, e.id, w.id, 'pending', 0, e.created_at, e.created_at
             FROM new_events e
             JOIN webhooks w ON w.tenant_id = e.tenant_id AND w.active AND w.deleted_at IS NULL AND w.events @> ARRAY[e.type::text]
-            RETURNING event_id, id, webhook_id, next_attempt_at)
-        SELECT event_id, id, webhook_id, next_attempt_at FROM new_deliveries
+            RETURNING event_id, id, webhook_id, tenant_id, next_attempt_at)
+        SELECT event_id, id, webhook_id, tenant_id, next_attempt_at FROM new_deliveries
         UNION ALL
-        SELECT k.id, NULL, NULL, NULL FROM unnest($1::uuid[], $5::text[]) AS k(id, idempotency_key)
+        SELECT k.id, NULL, NULL, NULL, NULL FROM unnest($1::uuid[], $5::text[]) AS k(id, idempotency_key)
         WHERE k.idempotency_key IS NOT NULL AND k.id NOT IN (SELECT id FROM new_events)
         """;
 
@@ -58,8 +59,12 @@ public static class NewDeliveries
     public readonly record struct NewEvent(
         Guid Id, Guid TenantId, string Type, string Payload, string? IdempotencyKey, DateTimeOffset CreatedAt, string? TraceParent);
 
-    /// <summary>A delivery the insert created: which event, its id, which webhook, when it is due.</summary>
-    public readonly record struct NewDelivery(Guid EventId, Guid Id, Guid WebhookId, DateTimeOffset DueAt);
+    /// <summary>A delivery the insert created: which event, its id, which webhook of which tenant, when it is due.</summary>
+    public readonly record struct NewDelivery(Guid EventId, Guid Id, Guid WebhookId, Guid TenantId, DateTimeOffset DueAt)
+    {
+        /// <summary>As the schedule holds it.</summary>
+        public QueuedDelivery Queued => new(Id, WebhookId, TenantId);
+    }
 
     /// <summary>What a publish insert did: the deliveries it created, and the events it skipped because their
     /// idempotency key was already taken (none of their deliveries were made).</summary>
@@ -103,7 +108,8 @@ public static class NewDeliveries
             while (await reader.ReadAsync(ct))
             {
                 if (reader.IsDBNull(1)) taken.Add(reader.GetGuid(0));
-                else deliveries.Add(new NewDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3)));
+                else deliveries.Add(new NewDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3),
+                    reader.GetFieldValue<DateTimeOffset>(4)));
             }
             // Read to the end: an error raised at commit arrives after the rows, and must not be taken for success.
             while (await reader.NextResultAsync(ct)) { }

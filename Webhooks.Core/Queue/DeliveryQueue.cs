@@ -7,66 +7,74 @@ namespace Webhooks.Core.Queue;
 /// losing all of it loses nothing (the Dispatcher's reconciler rebuilds it from Postgres).
 ///
 /// <code>
-///   {webhooks}:due            ZSET    member = delivery id (16 raw bytes)  score = due time (unix ms)
-///   {webhooks}:inflight       ZSET    member = delivery id                 score = lease expiry (unix ms)
-///   {webhooks}:later:{start}  STRING  24-byte entries (delivery id, due unix ms as int64 LE) due in [start, start + 1 min)
-///   {webhooks}:later          ZSET    member = score = a later bucket's start (unix ms)
-///   {webhooks}:promoting      HASH    bucket start → bytes of that bucket already promoted
-///   {webhooks}:wake           pub/sub channel; message = earliest due time (unix ms) just scheduled (or a slot granted)
-///   {webhooks}:busy           HASH    w{webhook id} / t{tenant id} → deliveries holding a slot under the in-flight caps
-///   {webhooks}:slots          HASH    delivery id → webhook id + tenant id (32 bytes), for each delivery holding a slot
-///   {webhooks}:held           ZSET    score 0, lex-ordered 57-byte members: w{webhook id}{due ms, int64 BE}{delivery id}{tenant id}
-///                                     (held by the webhook's cap) or t{tenant id}{due ms BE}{delivery id}{webhook id} (the tenant's)
-///   {webhooks}:heldby         HASH    delivery id → its member of held
+///   A member M = delivery id | webhook id | tenant id, 16 raw bytes each (48; QueuedDelivery). Keys ({webhooks}:v2:…):
+///   due            ZSET    member = M                 score = due time (unix ms)
+///   inflight       ZSET    member = M                 score = lease expiry (unix ms)
+///   later:{start}  STRING  52-byte entries (M, due ms after start as uint32 LE) due in [start, start + 1 min)
+///   later          ZSET    member = score = a later bucket's start (unix ms)
+///   promoting      HASH    bucket start → bytes of that bucket already promoted
+///   busy           HASH    w{webhook id} / t{tenant id} → deliveries holding a slot under the in-flight caps: those
+///                          in inflight, and those in slots
+///   slots          SET     M of each delivery due again with a slot (granted one, or its lease reaped)
+///   held           ZSET    score 0, byte-ordered 57-byte members: w{webhook id}{due ms, int64 BE}{delivery id}{tenant id}
+///                          (held by the webhook's cap) or t{tenant id}{due ms BE}{delivery id}{webhook id} (the tenant's)
+///   heldby         HASH    M → its line's kind (w or t) and due ms: where it is in held
+///   {webhooks}:wake        pub/sub channel; message = earliest due time (unix ms) just scheduled (or a slot granted)
 ///
-///   schedule ─┬─ due within 2 min ─────────ZADD────────▶ due ──claim (Lua, atomic)──▶ inflight ──admit──▶ send ──ack──▶ (gone)
-///             │                                         ▲ ▲ ▲ ▲                         │  (Lua: under both caps
-///             └─ later ──APPEND──▶ later:{start} ───────┘ │ │ │                         │   takes a slot; else ─▶ held)
-///                  promoted by a claim from 2 min         │ │ └──────── reap ───────────┤  (lease expired: worker died)
-///                  before the bucket's start              │ └─ grant: a freed slot goes ┤  to the oldest held of its
-///                                                         │    webhook or tenant        │  webhook or tenant
-///                                                         └─ reconcile (due within 90 s, not held)
-///                                                                                       │
-///   reschedule (next retry time; either tier, as schedule) ◀────────────────────────────┘
+///   schedule ─┬─ due within 2 min ──────ZADD─────▶ due ──claim (Lua, atomic)─────────▶ inflight ──▶ read ──▶ send ──ack──▶ (gone)
+///             │                                  ▲ │ ▲ ▲ ▲   under both caps: takes a slot   │   (Postgres, only
+///             └─ later ──APPEND──▶ later:{start} ┘ │ │ │ │                                   │    what is claimed)
+///                  promoted by a claim from 2 min  │ │ │ └────────── reap ───────────────────┤  (lease expired: worker
+///                  before the bucket's start       │ │ │             (keeps its slot)        │   died; slot kept)
+///                                                  │ │ └─ grant: a freed slot goes to the ───┤  oldest held of its
+///                                                  │ │    webhook or tenant (with the slot)  │  webhook or tenant
+///                                                  │ └─ reconcile (due within 90 s, not held)│
+///                                                  └──▶ held (over a cap: its webhook's or   │
+///                                                       tenant's line, in due order)         │
+///   reschedule (next retry time; either tier, as schedule; frees the slot) ◀─────────────────┘
 /// </code>
 ///
 /// Every key starts with the hash tag <c>{prefix}</c> (<c>Webhooks:Redis:KeyPrefix</c>, default <c>webhooks</c>; see
 /// <see cref="QueueKeys"/>), so all of them live in one Redis Cluster slot, and every key a script touches is passed to
-/// it as a key (KEYS), never built inside the script.
+/// it as a key (KEYS), never built inside the script. The segment after it (<see cref="QueueKeys.Layout"/>) names the
+/// members' layout: a new layout gets new keys, and the reconciler refills them from Postgres (README, "Upgrading").
 ///
-/// A claim moves due ids to in-flight with a lease longer than the request timeout, in one script, so two
-/// Dispatchers never claim the same id. A worker that dies mid-send leaves its ids in-flight until the lease expires;
-/// the reaper then puts them back in due. Delivery is therefore at least once, and Postgres fences the writes by
-/// attempt number so a late worker cannot overwrite a newer result.
+/// A claim moves due deliveries to in-flight with a lease longer than the request timeout, in one script, so two
+/// Dispatchers never claim the same one. A worker that dies mid-send leaves its deliveries in-flight until the lease
+/// expires; the reaper then puts them back in due. Delivery is therefore at least once, and Postgres fences the writes
+/// by attempt number so a late worker cannot overwrite a newer result.
 ///
-/// Two tiers, because a sorted-set member costs ~118 bytes and most of a large schedule is retries hours ahead: those
-/// wait as 24-byte entries appended to a string per minute, and the claim script promotes a bucket into the due set
+/// Two tiers, because a sorted-set member costs ~150 bytes and most of a large schedule is retries hours ahead: those
+/// wait as 52-byte entries appended to a string per minute, and the claim script promotes a bucket into the due set
 /// (at each entry's exact time) from two minutes before its start, a bounded number of entries per call so Redis is
-/// never blocked for long. Promotion skips ids in flight (their worker reschedules them from Postgres) and never moves
-/// an earlier due score later. A bucket entry can be stale (the delivery was rescheduled or finished since): claiming
-/// it is harmless, as the Dispatcher reads the delivery from Postgres and acks or reschedules what is not due.
+/// never blocked for long. Promotion skips deliveries in flight (their worker reschedules them from Postgres) and never
+/// moves an earlier due score later. A bucket entry can be stale (the delivery was rescheduled or finished since):
+/// claiming it is harmless, as the Dispatcher reads the delivery from Postgres and acks or reschedules what is not due.
 /// Throughout, the earliest time wins: a delivery claimed early costs one read; one claimed late is a late retry.
 ///
 /// In-flight caps (<see cref="InFlightCaps"/>; <c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>,
-/// for all Dispatchers together). The claim stays as it was, O(claimed); after reading the claimed deliveries from
-/// Postgres (which tells their webhook and tenant), the Dispatcher admits them (<see cref="AdmitAsync"/>): each under
-/// both caps takes a slot (busy, slots); each over one leaves in-flight for its webhook's line in held (or its tenant's,
-/// when only the tenant is full), ordered by due time, and costs nothing more until a slot frees. Every script that
-/// takes a delivery out of in-flight (ack, reschedule, hand-back) frees its slot and grants it, in the same script, to
-/// the oldest delivery held in that webhook's or tenant's line: it moves back to due at its own (past) due time, keeping
-/// the slot, so the next claim takes it first and it is admitted as it is. A new delivery is held while older ones of
-/// its webhook wait, so a webhook's deliveries leave in due order. A reaped lease keeps its slot (the delivery goes back
-/// to due, to be claimed again). The reconciler treats a held delivery as present. The lease reaper now and then
-/// recounts busy from slots, dropping a slot whose delivery is neither in flight nor due (only a fault between commands
-/// leaves one), and grants any room so found; a FLUSHALL clears all of these keys together, and the reconciler restores
-/// the due deliveries from Postgres.
+/// for all Dispatchers together) are applied by the claim script itself, before anything is read from Postgres: the
+/// member tells the delivery's webhook and tenant. Each due delivery the claim looks at leaves the due set: under both
+/// caps it takes a slot (busy) and is claimed; over one it goes to its webhook's line in held (or its tenant's,
+/// when only the tenant is full), ordered by due time, and costs nothing more (no claim looks at it, Postgres never
+/// reads it) until a slot frees. A claim holds at most <see cref="HoldBatch"/> a call, so a capped webhook's backlog is
+/// set aside a bounded step at a time, each delivery once. Every script that takes a delivery out of in-flight (ack,
+/// reschedule, hand-back) frees its slot and grants it, in the same script, to the oldest delivery held in that
+/// webhook's or tenant's line: it moves back to due at its own (past) due time, keeping the slot (slots), so the next
+/// claim takes it first, whatever the caps. A new delivery is held while older ones of its webhook wait, so a webhook's
+/// deliveries leave in due order. Every claimed delivery holds a slot, so one that turns out not to be sent (final,
+/// webhook closed, not yet due) gives it back at once with its ack or reschedule. A reaped lease keeps its slot (the delivery goes back to due, to be
+/// claimed again). The reconciler treats a held delivery as present. The lease reaper now and then recounts busy from
+/// inflight and slots, dropping a slot whose delivery is no longer due (only a fault between commands leaves one), and
+/// grants any room so found; a FLUSHALL clears all of these keys together, and the reconciler restores the due
+/// deliveries from Postgres.
 ///
 /// Which buckets to promote: the script cannot look a bucket's key up for itself (it would be undeclared), so each
-/// claim answers, with the ids, the first starts of the later index, and the next claim names the buckets among them
-/// that are due for promotion. A claim therefore stays one round trip, as before; only when the answer shows a bucket
-/// due for promotion that the call did not name (the first claim of a process, or a bucket appended since the last
-/// claim with an earlier start than any known) does the same claim run the script once more, naming it. Needs Redis 6.2
-/// or later (ZADD LT, ZMSCORE).
+/// claim answers, with the claimed deliveries, the first starts of the later index, and the next claim names the
+/// buckets among them that are due for promotion. A claim therefore stays one round trip; only when the answer shows a
+/// bucket due for promotion that the call did not name (the first claim of a process, or a bucket appended since the
+/// last claim with an earlier start than any known) does the same claim run the script once more, naming it. Needs
+/// Redis 6.2 or later (ZADD LT, ZMSCORE).
 /// </summary>
 public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, TimeProvider? time = null, InFlightCaps? caps = null)
 {
@@ -88,10 +96,18 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <see cref="NextDueAtAsync"/> asks for the next claim at once, and a busy Dispatcher claims 100 at a time.</summary>
     public const int PromoteBatch = 250;
 
+    /// <summary>Deliveries a claim holds (sets aside over the caps) per call at most. Each costs Redis a few µs (the
+    /// cap checks, a ZADD to its line and an HSET), so a claim meeting a capped webhook's backlog holds Redis ~1–2 ms
+    /// more at most; and each is held once, so the whole backlog costs what it would once. While a backlog is being set
+    /// aside, <see cref="NextDueAtAsync"/> shows due deliveries and the Dispatcher claims again at once.</summary>
+    public const int HoldBatch = 250;
+
     private static readonly LuaScript ReapScript = LuaScript.Prepare("""
         local ids = redis.call('ZRANGEBYSCORE', @inflight, '-inf', @now, 'LIMIT', 0, @max)
         if #ids > 0 then
           for _, id in ipairs(ids) do redis.call('ZADD', @due, @now, id) end
+          -- Each keeps the slot it held in flight (see InFlightCaps), so the next claim takes it whatever the caps.
+          redis.call('SADD', @slots, unpack(ids))
           redis.call('ZREM', @inflight, unpack(ids))
         end
         return #ids
@@ -115,17 +131,17 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     /// <summary>Schedules deliveries: those due within <see cref="NearHorizon"/> in the due set (an earlier score it
     /// already holds stays) and wakes sleeping Dispatchers; later ones in their later bucket.</summary>
-    public async Task ScheduleAsync(IReadOnlyCollection<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
+    public async Task ScheduleAsync(IReadOnlyCollection<(QueuedDelivery Delivery, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return;
         var nearUntil = NearUntil();
         var near = new List<SortedSetEntry>(deliveries.Count);
-        var later = new List<(Guid, long)>();
-        foreach (var (id, dueAt) in deliveries)
+        var later = new List<(QueuedDelivery, long)>();
+        foreach (var (delivery, dueAt) in deliveries)
         {
             var at = dueAt.ToUnixTimeMilliseconds();
-            if (at <= nearUntil) near.Add(new SortedSetEntry(Member(id), at));
-            else later.Add((id, at));
+            if (at <= nearUntil) near.Add(new SortedSetEntry(delivery.ToMember(), at));
+            else later.Add((delivery, at));
         }
         // Every command goes out before any answer is awaited: one round trip on every publish.
         var writes = new List<Task>();
@@ -146,14 +162,14 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         await Task.WhenAll(writes);
     }
 
-    public Task ScheduleAsync(Guid deliveryId, DateTimeOffset dueAt) => ScheduleAsync([(deliveryId, dueAt)]);
+    public Task ScheduleAsync(QueuedDelivery delivery, DateTimeOffset dueAt) => ScheduleAsync([(delivery, dueAt)]);
 
     /// <summary>The deliveries among these whose attempt is in flight now (claimed, lease not ended).</summary>
-    public async Task<IReadOnlyList<Guid>> InFlightAsync(IReadOnlyList<Guid> deliveryIds)
+    public async Task<IReadOnlyList<QueuedDelivery>> InFlightAsync(IReadOnlyList<QueuedDelivery> deliveries)
     {
-        if (deliveryIds.Count == 0) return [];
-        var scores = await Db.SortedSetScoresAsync(keys.InFlight, deliveryIds.Select(Member).ToArray());
-        return deliveryIds.Where((_, i) => scores[i] is not null).ToList();
+        if (deliveries.Count == 0) return [];
+        var scores = await Db.SortedSetScoresAsync(keys.InFlight, deliveries.Select(d => (RedisValue)d.ToMember()).ToArray());
+        return deliveries.Where((_, i) => scores[i] is not null).ToList();
     }
 
     /// <summary>
@@ -164,14 +180,14 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <see cref="NearHorizon"/> (a retry is due now).
     /// </summary>
     /// <returns>The deliveries not scheduled because an attempt of theirs is in flight.</returns>
-    public async Task<IReadOnlyList<Guid>> ScheduleUnlessInFlightAsync(IReadOnlyCollection<Guid> deliveryIds, DateTimeOffset dueAt)
+    public async Task<IReadOnlyList<QueuedDelivery>> ScheduleUnlessInFlightAsync(IReadOnlyCollection<QueuedDelivery> deliveries, DateTimeOffset dueAt)
     {
-        if (deliveryIds.Count == 0) return [];
+        if (deliveries.Count == 0) return [];
         var at = dueAt.ToUnixTimeMilliseconds();
-        var args = new RedisValue[deliveryIds.Count + 1];
+        var args = new RedisValue[deliveries.Count + 1];
         args[0] = at;
         var i = 1;
-        foreach (var id in deliveryIds) args[i++] = Member(id);
+        foreach (var delivery in deliveries) args[i++] = delivery.ToMember();
         var inFlight = (RedisValue[])(await Db.ScriptEvaluateAsync("""
             local inflight = {}
             for i = 2, #ARGV do
@@ -180,33 +196,41 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             end
             return inflight
             """, [keys.Due, keys.InFlight], args))!;
-        if (inFlight.Length < deliveryIds.Count) await Db.PublishAsync(keys.Wake, at);
-        return Array.ConvertAll(inFlight, FromMember);
+        if (inFlight.Length < deliveries.Count) await Db.PublishAsync(keys.Wake, at);
+        return Array.ConvertAll(inFlight, QueuedDelivery.FromMember);
     }
 
-    /// <summary>Atomically moves up to <paramref name="max"/> ids due at <paramref name="now"/> to in-flight until
-    /// <c>now + lease</c>, after promoting up to <see cref="PromoteBatch"/> entries of later buckets that start within
-    /// <see cref="NearHorizon"/> of <paramref name="now"/> into the due set.</summary>
-    public async Task<IReadOnlyList<Guid>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease)
+    /// <summary>
+    /// Atomically claims up to <paramref name="max"/> deliveries due at <paramref name="now"/> that the in-flight caps
+    /// admit: each takes a slot of its webhook and of its tenant and moves to in-flight until <c>now + lease</c>; those
+    /// over a cap looked at meanwhile (at most about <see cref="HoldBatch"/>) are held until a slot frees. First promotes
+    /// up to <see cref="PromoteBatch"/> entries of later buckets that start within <see cref="NearHorizon"/> of
+    /// <paramref name="now"/> into the due set.
+    /// </summary>
+    /// <returns>The claimed deliveries: the caller's to read and send, each holding a slot until its ack or reschedule.</returns>
+    public async Task<IReadOnlyList<QueuedDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease)
     {
         var promoteUntil = (now + NearHorizon).ToUnixTimeMilliseconds();
-        var claimed = new List<Guid>();
+        var claimed = new List<QueuedDelivery>();
         var named = Volatile.Read(ref _laterHead).Where(start => start <= promoteUntil).ToArray();
         var budget = (long)PromoteBatch;
         for (var call = 1; ; call++)
         {
-            var scriptKeys = new RedisKey[4 + named.Length];
+            const int fixedKeys = 8, fixedArgs = 9;
+            var scriptKeys = new RedisKey[fixedKeys + named.Length];
             (scriptKeys[0], scriptKeys[1], scriptKeys[2], scriptKeys[3]) = (keys.Due, keys.InFlight, keys.Later, keys.Promoting);
-            var args = new RedisValue[6 + named.Length];
+            (scriptKeys[4], scriptKeys[5], scriptKeys[6], scriptKeys[7]) = (keys.Busy, keys.Slots, keys.Held, keys.HeldBy);
+            var args = new RedisValue[fixedArgs + named.Length];
             (args[0], args[1], args[2], args[3], args[4], args[5]) = (now.ToUnixTimeMilliseconds(), max - claimed.Count,
                 (now + lease).ToUnixTimeMilliseconds(), promoteUntil, budget, ClaimScript.IndexHead);
+            (args[6], args[7], args[8]) = (_caps.PerWebhook, _caps.PerTenant, HoldBatch);
             for (var i = 0; i < named.Length; i++)
             {
-                scriptKeys[4 + i] = keys.LaterBucket(named[i]);
-                args[6 + i] = named[i];
+                scriptKeys[fixedKeys + i] = keys.LaterBucket(named[i]);
+                args[fixedArgs + i] = named[i];
             }
             var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(ClaimScript.Lua, scriptKeys, args))!;
-            claimed.AddRange(((RedisValue[])answer[0]!).Select(FromMember));
+            claimed.AddRange(Array.ConvertAll((RedisValue[])answer[0]!, QueuedDelivery.FromMember));
             var head = Array.ConvertAll((RedisValue[])answer[1]!, start => (long)start);
             Volatile.Write(ref _laterHead, head);
             budget = (long)answer[2];
@@ -218,43 +242,27 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     public InFlightCaps Caps => _caps;
 
-    /// <summary>
-    /// The in-flight caps' gate, between the claim (and the read of the claimed deliveries from Postgres, which tells
-    /// their webhook and tenant) and the send: admits each delivery under both caps (it takes a slot of its webhook and
-    /// of its tenant) and holds the rest: out of in-flight, waiting in their webhook's or tenant's line until a slot
-    /// frees. Costs O(deliveries given), however many wait.
-    /// </summary>
-    /// <returns>The ids admitted: the caller's to send. Those not among them are no longer the caller's.</returns>
-    public async Task<IReadOnlySet<Guid>> AdmitAsync(IReadOnlyCollection<(Guid DeliveryId, Guid WebhookId, Guid TenantId, DateTimeOffset DueAt)> deliveries)
-    {
-        if (deliveries.Count == 0) return new HashSet<Guid>();
-        var args = new List<RedisValue>(2 + deliveries.Count * 4) { _caps.PerWebhook, _caps.PerTenant };
-        foreach (var (id, webhookId, tenantId, dueAt) in deliveries)
-            args.AddRange([Member(id), Member(webhookId), Member(tenantId), dueAt.ToUnixTimeMilliseconds()]);
-        var admitted = (RedisValue[])(await Db.ScriptEvaluateAsync(InFlightCaps.AdmitLua, CapKeys, args.ToArray()))!;
-        return admitted.Select(FromMember).ToHashSet();
-    }
-
     /// <summary>The delivery is finished (or handed back to Postgres' care): forget it, and give its slot under the
     /// caps, if it held one, to the next delivery waiting for it.</summary>
-    public async Task AckAsync(Guid deliveryId)
+    public async Task AckAsync(QueuedDelivery delivery)
     {
-        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(deliveryId)) > 0) await WakeAsync();
+        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) > 0) await WakeAsync();
     }
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
-    /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/> would pick.</summary>
-    public async Task RescheduleAsync(Guid deliveryId, DateTimeOffset dueAt)
+    /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{QueuedDelivery, DateTimeOffset}})"/> would pick,
+    /// freeing its slot under the caps for the next delivery waiting for it.</summary>
+    public async Task RescheduleAsync(QueuedDelivery delivery, DateTimeOffset dueAt)
     {
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(deliveryId));
+        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
         var writes = new List<Task> { release };
         if (at <= NearUntil())
-            writes.Add(transaction.SortedSetAddAsync(keys.Due, Member(deliveryId), at, SortedSetWhen.LessThan));
+            writes.Add(transaction.SortedSetAddAsync(keys.Due, delivery.ToMember(), at, SortedSetWhen.LessThan));
         else
-            writes.AddRange(LaterBuckets.Append(transaction, keys, [(deliveryId, at)]));
+            writes.AddRange(LaterBuckets.Append(transaction, keys, [(delivery, at)]));
         writes.Add(transaction.ExecuteAsync());
         await Task.WhenAll(writes);
         if ((long)await release > 0) await WakeAsync();
@@ -267,17 +275,18 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// the attempt.
     /// </summary>
     /// <returns>Whether the caller still holds the delivery (now until <paramref name="until"/>).</returns>
-    public async Task<bool> RenewLeaseAsync(Guid deliveryId, DateTimeOffset heldUntil, DateTimeOffset until) =>
+    public async Task<bool> RenewLeaseAsync(QueuedDelivery delivery, DateTimeOffset heldUntil, DateTimeOffset until) =>
         (long)await Db.ScriptEvaluateAsync("""
             if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[2]) then return 0 end
             redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
             return 1
-            """, [keys.InFlight], [Member(deliveryId), heldUntil.ToUnixTimeMilliseconds(), until.ToUnixTimeMilliseconds()]) == 1;
+            """, [keys.InFlight], [delivery.ToMember(), heldUntil.ToUnixTimeMilliseconds(), until.ToUnixTimeMilliseconds()]) == 1;
 
-    /// <summary>Returns expired leases (their worker died or stalled) to the due set, due now.</summary>
+    /// <summary>Returns expired leases (their worker died or stalled) to the due set, due now; a delivery that held a
+    /// slot keeps it, so the next claim takes it whatever the caps.</summary>
     public async Task<int> ReapExpiredLeasesAsync(DateTimeOffset now, int max = 1000) =>
         (int)await Db.ScriptEvaluateAsync(ReapScript,
-            new { inflight = keys.InFlight, due = keys.Due, now = now.ToUnixTimeMilliseconds(), max });
+            new { inflight = keys.InFlight, due = keys.Due, slots = keys.Slots, now = now.ToUnixTimeMilliseconds(), max });
 
     /// <summary>Recounts the caps' counts from the slots held, drops slots lost to a fault and gives every line with
     /// room its slots (<see cref="InFlightCaps.HealLua"/>). O(slots held + lines waiting).</summary>
@@ -293,12 +302,12 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <summary>Adds deliveries Postgres says are live to the due set unless Redis already has them due, in flight or
     /// held under the caps, so a sweep never doubles a delivery that is being sent or waiting for a slot. Meant for deliveries due within
     /// <see cref="RestoreHorizon"/>: it cannot see later buckets, so a later delivery would be added again.</summary>
-    public async Task<int> RestoreAsync(IReadOnlyList<(Guid DeliveryId, DateTimeOffset DueAt)> deliveries)
+    public async Task<int> RestoreAsync(IReadOnlyList<(QueuedDelivery Delivery, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return 0;
-        // Ids and scores as parallel argument arrays.
+        // Members and scores as parallel argument arrays.
         var args = new List<RedisValue>(deliveries.Count * 2);
-        args.AddRange(deliveries.Select(d => Member(d.DeliveryId)));
+        args.AddRange(deliveries.Select(d => (RedisValue)d.Delivery.ToMember()));
         args.AddRange(deliveries.Select(d => (RedisValue)d.DueAt.ToUnixTimeMilliseconds()));
         var added = (int)await Db.ScriptEvaluateAsync("""
             local n = #ARGV / 2
@@ -344,6 +353,10 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             await all - count);
     }
 
+    /// <summary>How many deliveries wait under the in-flight caps for a slot of their webhook or tenant (held), for
+    /// the queue gauge: neither due nor scheduled, they go out as slots free.</summary>
+    public Task<long> HeldCountAsync() => Db.SortedSetLengthAsync(keys.Held);
+
     /// <summary>
     /// How many deliveries wait in later buckets (due beyond <see cref="NearHorizon"/>, mostly retries), for the queue
     /// gauge: each bucket's bytes not yet promoted, over the entry size. One round trip of a STRLEN per bucket (about
@@ -367,13 +380,9 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <summary>The keys of every cap script, in the order <see cref="InFlightCaps"/> expects them.</summary>
     private RedisKey[] CapKeys => [keys.InFlight, keys.Due, keys.Busy, keys.Slots, keys.Held, keys.HeldBy];
 
-    private RedisValue[] ReleaseArgs(Guid deliveryId) => [_caps.PerWebhook, _caps.PerTenant, Member(deliveryId)];
+    private RedisValue[] ReleaseArgs(QueuedDelivery delivery) => [_caps.PerWebhook, _caps.PerTenant, delivery.ToMember()];
 
     /// <summary>A held delivery got a slot and is due again: any Dispatcher may claim it (the releasing one would, at
     /// its next claim, but it may be busy).</summary>
     private Task WakeAsync() => Db.PublishAsync(keys.Wake, _time.GetUtcNow().ToUnixTimeMilliseconds());
-
-    internal static RedisValue Member(Guid id) => id.ToByteArray();
-
-    internal static Guid FromMember(RedisValue value) => new((byte[])value!);
 }

@@ -11,8 +11,8 @@ using Webhooks.Dispatcher.Sending;
 namespace Webhooks.Dispatcher.Claiming;
 
 /// <summary>
-/// The first step of a delivery: claims due deliveries from the Redis schedule, reads them from Postgres (one query a
-/// claim, <see cref="ClaimedDeliveries"/>), and hands them to the <see cref="DeliveryProcessor"/>, up to
+/// The first step of a delivery: claims due deliveries from the Redis schedule (those the in-flight caps admit), reads
+/// them from Postgres (one query a claim, <see cref="ClaimedDeliveries"/>), and hands them to the <see cref="DeliveryProcessor"/>, up to
 /// <c>Webhooks:Delivery:MaxConcurrency</c> at once. It claims only as many as it has free slots (so no claimed lease
 /// ticks away in a local backlog) and claims again whenever a slot frees, so a slow endpoint holds its own slots and
 /// never a whole batch. Between claims it sleeps until just before the earliest due time (<see cref="ClaimAhead"/>),
@@ -20,8 +20,9 @@ namespace Webhooks.Dispatcher.Claiming;
 /// lost. A turn that fails (Redis or Postgres down) pauses the loop (<see cref="ClaimBackoff"/>).
 /// </summary>
 /// <remarks>Slots are shared by all endpoints, but a slow webhook or tenant holds at most its in-flight caps
-/// (<c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>, across all Dispatchers): what it has
-/// beyond them waits in Redis, not in a slot, and the claim goes on to others' deliveries.</remarks>
+/// (<c>Webhooks:Delivery:MaxInFlightPerWebhook</c> / <c>MaxInFlightPerTenant</c>, across all Dispatchers): the claim
+/// script sets aside what it has beyond them, to wait in Redis, neither in a slot nor read from Postgres, and goes on to
+/// others' deliveries.</remarks>
 internal sealed partial class DeliveryLoop(
     DeliveryQueue queue,
     IConnectionMultiplexer redis,
@@ -73,21 +74,18 @@ internal sealed partial class DeliveryLoop(
             return;
         }
         var claimedAt = time.GetUtcNow() + ClaimAhead;
-        IReadOnlyList<Guid> ids;
+        IReadOnlyList<QueuedDelivery> claimed;
         using (var claim = DispatcherTelemetry.ActivitySource.StartActivity("claim deliveries"))
         {
-            ids = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
-            claim?.SetTag("webhooks.deliveries.count", ids.Count);
+            claimed = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
+            claim?.SetTag("webhooks.deliveries.count", claimed.Count);
             // An idle loop looks at least once a second: a claim of nothing is not worth a span in the dashboard.
-            if (ids.Count == 0 && claim is not null) claim.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            if (claimed.Count == 0 && claim is not null) claim.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }
-        if (ids.Count > 0)
-        {
-            var works = await ReadAsync(ids, stoppingToken);
-            Start(await AdmitAsync(ids, works), works, claimedAt + options.Value.Lease);
-        }
-        // More may be due right now; and held deliveries freed their slots at once, so the next claim fills them.
-        if (ids.Count == free) return;
+        if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease);
+        // More may be due right now. (A claim that set aside its share of a capped backlog leaves the rest due, and the
+        // next due time below is then now.)
+        if (claimed.Count == free) return;
 
         var next = await queue.NextDueAtAsync();
         var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
@@ -96,59 +94,43 @@ internal sealed partial class DeliveryLoop(
 
     /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
     /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
-    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<Guid> ids, CancellationToken stoppingToken)
+    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<QueuedDelivery> claimed, CancellationToken stoppingToken)
     {
         using var activity = DispatcherTelemetry.ActivitySource.StartActivity("read deliveries");
         try
         {
             await using var connection = await database.OpenConnectionAsync(stoppingToken);
-            return await ClaimedDeliveries.ReadAsync(connection, ids as Guid[] ?? ids.ToArray(), stoppingToken);
+            return await ClaimedDeliveries.ReadAsync(connection, claimed.Select(d => d.Id).ToArray(), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            foreach (var id in ids) await processor.HandBackAsync(id);
+            foreach (var delivery in claimed) await processor.HandBackAsync(delivery);
             throw;
         }
         catch (Exception e)
         {
-            LogReadFailed(e, ids.Count);
+            LogReadFailed(e, claimed.Count);
             throw;
         }
     }
 
-    /// <summary>The claimed deliveries to start: those the in-flight caps admit (<see cref="DeliveryQueue.AdmitAsync"/>),
-    /// and those that will not be sent (missing, finished, closed or not yet due: acked or rescheduled at once). The
-    /// rest wait in Redis for a slot of their webhook or tenant; they are no longer this Dispatcher's.</summary>
-    private async Task<IReadOnlyList<Guid>> AdmitAsync(IReadOnlyList<Guid> ids, Dictionary<Guid, DeliveryWork> works)
+    /// <param name="leaseUntil">When the claim's lease runs out (the in-flight score the claim gave each delivery).</param>
+    private void Start(IReadOnlyList<QueuedDelivery> claimed, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil)
     {
-        var now = time.GetUtcNow();
-        var sending = works.Values.Where(work => DeliveryProcessor.WillAttempt(work, now))
-            .Select(work => (work.Id, work.WebhookId, work.TenantId, work.NextAttemptAt ?? now)).ToList();
-        if (sending.Count == 0) return ids;
-        using var activity = DispatcherTelemetry.ActivitySource.StartActivity("admit deliveries");
-        var admitted = await queue.AdmitAsync(sending);
-        if (admitted.Count == sending.Count) return ids;
-        var held = sending.Select(s => s.Id).Where(id => !admitted.Contains(id)).ToHashSet();
-        return ids.Where(id => !held.Contains(id)).ToList();
-    }
-
-    /// <param name="leaseUntil">When the claim's lease runs out (the in-flight score the claim gave each id).</param>
-    private void Start(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil)
-    {
-        var started = new List<Guid>(deliveryIds.Count);
-        var done = new Dictionary<Guid, TaskCompletionSource>(deliveryIds.Count);
-        foreach (var id in deliveryIds)
+        var started = new List<QueuedDelivery>(claimed.Count);
+        var done = new Dictionary<Guid, TaskCompletionSource>(claimed.Count);
+        foreach (var delivery in claimed)
         {
             var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already
             // running here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not
             // started twice: the running one acks or reschedules it.
-            if (_running.TryAdd(id, finished.Task))
+            if (_running.TryAdd(delivery.Id, finished.Task))
             {
-                started.Add(id);
-                done[id] = finished;
+                started.Add(delivery);
+                done[delivery.Id] = finished;
             }
-            else LogAlreadyRunning(id);
+            else LogAlreadyRunning(delivery.Id);
         }
         if (started.Count == 0) return;
         _ = Task.Run(() => processor.ProcessAsync(started, works, leaseUntil, id =>

@@ -38,49 +38,46 @@ internal sealed partial class DeliveryProcessor(
     /// <summary>Scores are whole milliseconds while Postgres keeps microseconds: "due" allows for the rounding.</summary>
     private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>Whether processing <paramref name="work"/> would send an attempt (the in-flight caps count only
-    /// those): false when it is finished, its webhook closed, or Postgres has it due later than the claim.</summary>
-    public static bool WillAttempt(DeliveryWork work, DateTimeOffset now) =>
-        !work.IsFinal && work.WhyWebhookClosed is null
-        && !(work.NextAttemptAt is { } dueAt && dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance);
-
-    /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per id as it is done.</summary>
-    /// <param name="works">The claim as read from Postgres: an id missing there (retention removed it) is dropped.</param>
+    /// <summary>Processes one claim's deliveries concurrently; <paramref name="finished"/> is called once per delivery
+    /// id as it is done. Each claimed delivery holds a slot under the in-flight caps, which its ack or reschedule frees:
+    /// one not sent (missing, final, its webhook closed, not yet due) frees it at once.</summary>
+    /// <param name="works">The claim as read from Postgres: a delivery missing there (retention removed it) is dropped.</param>
     /// <param name="leaseUntil">When the claim's lease on these deliveries runs out.</param>
     /// <param name="stopping">Cancelled when the Dispatcher gives up waiting at shutdown: the deliveries are handed back as due.</param>
-    public Task ProcessAsync(IReadOnlyList<Guid> deliveryIds, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil,
+    public Task ProcessAsync(IReadOnlyList<QueuedDelivery> claimed, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil,
         Action<Guid> finished, CancellationToken stopping) =>
-        Task.WhenAll(deliveryIds.Select(id => RunAsync(id, works.GetValueOrDefault(id), leaseUntil, finished, stopping)));
+        Task.WhenAll(claimed.Select(delivery => RunAsync(delivery, works.GetValueOrDefault(delivery.Id), leaseUntil, finished, stopping)));
 
-    private async Task RunAsync(Guid deliveryId, DeliveryWork? work, DateTimeOffset leaseUntil, Action<Guid> finished,
+    private async Task RunAsync(QueuedDelivery delivery, DeliveryWork? work, DateTimeOffset leaseUntil, Action<Guid> finished,
         CancellationToken stopping)
     {
         metrics.DeliveryStarted();
         try
         {
-            await ProcessAsync(deliveryId, work, leaseUntil, stopping);
+            await ProcessAsync(delivery, work, leaseUntil, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await HandBackAsync(deliveryId);
+            await HandBackAsync(delivery);
         }
         catch (Exception e)
         {
-            LogLeftInFlight(e, deliveryId);
+            LogLeftInFlight(e, delivery.Id);
         }
         finally
         {
             metrics.DeliveryEnded();
-            finished(deliveryId);
+            finished(delivery.Id);
         }
     }
 
-    private async Task ProcessAsync(Guid deliveryId, DeliveryWork? work, DateTimeOffset leaseUntil, CancellationToken stopping)
+    /// <param name="delivery">As claimed: every queue call names it so, whatever Postgres says.</param>
+    private async Task ProcessAsync(QueuedDelivery delivery, DeliveryWork? work, DateTimeOffset leaseUntil, CancellationToken stopping)
     {
         var now = time.GetUtcNow();
         if (work is null || work.IsFinal)
         {
-            await queue.AckAsync(deliveryId);
+            await queue.AckAsync(delivery);
             return;
         }
         if (work.WhyWebhookClosed is { } reason)
@@ -88,10 +85,10 @@ internal sealed partial class DeliveryProcessor(
             await using (var scope = scopes.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-                await DeliveryEnding.EndAsync(db, deliveryId, reason, now, CancellationToken.None);
+                await DeliveryEnding.EndAsync(db, delivery.Id, reason, now, CancellationToken.None);
             }
-            await queue.AckAsync(deliveryId);
-            LogEnded(deliveryId, work.WebhookId, reason);
+            await queue.AckAsync(delivery);
+            LogEnded(delivery.Id, work.WebhookId, reason);
             return;
         }
         if (work.NextAttemptAt is { } dueAt && dueAt > now + DueTolerance)
@@ -99,17 +96,17 @@ internal sealed partial class DeliveryProcessor(
             if (dueAt > now + DeliveryLoop.ClaimAhead + DueTolerance)
             {
                 // The schedule had it earlier than Postgres does (a restored or superseded score): Postgres wins.
-                await queue.RescheduleAsync(deliveryId, dueAt);
+                await queue.RescheduleAsync(delivery, dueAt);
                 return;
             }
             await Task.Delay(dueAt - now, time, stopping); // claimed a moment early on purpose (see ClaimAhead)
         }
-        if (!await KeepLeaseAsync(work.Id, leaseUntil))
+        if (!await KeepLeaseAsync(delivery, leaseUntil))
         {
-            LogLeaseLost(work.Id);
+            LogLeaseLost(delivery.Id);
             return;
         }
-        await AttemptAsync(work, stopping);
+        await AttemptAsync(delivery, work, stopping);
     }
 
     /// <summary>
@@ -119,15 +116,15 @@ internal sealed partial class DeliveryProcessor(
     /// the lease is renewed first, in Redis, and only if it is still this claim's: one that ran out was reaped and may
     /// already be another Dispatcher's to send, so sending it here would double the attempt.
     /// </summary>
-    private async Task<bool> KeepLeaseAsync(Guid deliveryId, DateTimeOffset leaseUntil)
+    private async Task<bool> KeepLeaseAsync(QueuedDelivery delivery, DateTimeOffset leaseUntil)
     {
         var now = time.GetUtcNow();
         var o = options.Value;
         if (now + o.RequestTimeout + o.LeaseMargin / 2 <= leaseUntil) return true;
-        return await queue.RenewLeaseAsync(deliveryId, leaseUntil, now + o.Lease);
+        return await queue.RenewLeaseAsync(delivery, leaseUntil, now + o.Lease);
     }
 
-    private async Task AttemptAsync(DeliveryWork work, CancellationToken stopping)
+    private async Task AttemptAsync(QueuedDelivery delivery, DeliveryWork work, CancellationToken stopping)
     {
         var number = work.AttemptCount + 1;
         using var scope = logger.BeginScope(new Dictionary<string, object>
@@ -147,7 +144,7 @@ internal sealed partial class DeliveryProcessor(
         var attemptAt = time.GetUtcNow();
         if (OpenSecrets(work, attemptAt) is not var (secret, previousSecret))
         {
-            await PutOffAsync(work, activity);
+            await PutOffAsync(delivery, work, activity);
             return;
         }
         var result = await SendAsync(work, attemptAt, secret, previousSecret, stopping);
@@ -164,13 +161,13 @@ internal sealed partial class DeliveryProcessor(
         if (!record.Stored)
         {
             LogFenced(number);
-            await queue.AckAsync(work.Id);
+            await queue.AckAsync(delivery);
             return;
         }
         if (record.DisabledWebhook)
         {
             LogDisabledWebhook(record.Failure!.ConsecutiveFailures);
-            await queue.AckAsync(work.Id);
+            await queue.AckAsync(delivery);
             return;
         }
 
@@ -178,13 +175,13 @@ internal sealed partial class DeliveryProcessor(
         {
             LogRetrying(result.OutcomeTag, Reason(result), next);
             using (DispatcherTelemetry.ActivitySource.StartActivity("reschedule delivery"))
-                await queue.RescheduleAsync(work.Id, next);
+                await queue.RescheduleAsync(delivery, next);
             return;
         }
         if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
         else LogFailed(number, result.OutcomeTag, Reason(result));
         using (DispatcherTelemetry.ActivitySource.StartActivity("ack delivery"))
-            await queue.AckAsync(work.Id);
+            await queue.AckAsync(delivery);
     }
 
     private async Task<SendResult> SendAsync(DeliveryWork work, DateTimeOffset attemptAt, string secret, string? previousSecret,
@@ -227,13 +224,13 @@ internal sealed partial class DeliveryProcessor(
     /// delivery goes back to the schedule and is claimed again after a first retry's delay, by whichever Dispatcher
     /// takes it, while the error log and <c>webhooks.secrets.undecryptable</c> tell the operator.
     /// </summary>
-    private async Task PutOffAsync(DeliveryWork work, Activity? activity)
+    private async Task PutOffAsync(QueuedDelivery delivery, DeliveryWork work, Activity? activity)
     {
         var keyId = KeyIdOf(work);
         metrics.SecretUndecryptable(keyId);
         activity?.SetTag("webhooks.delivery.outcome", "put_off");
         activity?.SetStatus(ActivityStatusCode.Error, "the webhook's signing secret cannot be decrypted by this Dispatcher");
-        await queue.RescheduleAsync(work.Id, retryPolicy.OwnFaultRetryAt(time.GetUtcNow()));
+        await queue.RescheduleAsync(delivery, retryPolicy.OwnFaultRetryAt(time.GetUtcNow()));
     }
 
     private static string KeyIdOf(DeliveryWork work)
@@ -250,15 +247,15 @@ internal sealed partial class DeliveryProcessor(
 
     /// <summary>Shutdown abandoned the delivery: make it due now so the next Dispatcher sends it without waiting for
     /// the lease to expire (the receiver may see it twice; it dedupes on webhook-id).</summary>
-    public async Task HandBackAsync(Guid deliveryId)
+    public async Task HandBackAsync(QueuedDelivery delivery)
     {
         try
         {
-            await queue.RescheduleAsync(deliveryId, time.GetUtcNow());
+            await queue.RescheduleAsync(delivery, time.GetUtcNow());
         }
         catch (Exception e)
         {
-            LogLeftInFlight(e, deliveryId);
+            LogLeftInFlight(e, delivery.Id);
         }
     }
 

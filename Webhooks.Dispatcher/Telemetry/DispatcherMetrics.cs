@@ -18,6 +18,7 @@ internal sealed class DispatcherMetrics
     private long _inFlight;
     private long _dueCount;
     private long _scheduledCount;
+    private long _heldCount;
     private double _lagMs;
 
     public DispatcherMetrics(DispatcherTelemetry telemetry, TimeProvider time)
@@ -40,6 +41,9 @@ internal sealed class DispatcherMetrics
             "Deliveries due now and not yet claimed.");
         meter.CreateObservableGauge("webhooks.queue.scheduled", () => Interlocked.Read(ref _scheduledCount), "{delivery}",
             "Deliveries scheduled for later and not yet due, mostly retries waiting: the due set's future part and the later buckets.");
+        meter.CreateObservableGauge("webhooks.queue.held", () => Interlocked.Read(ref _heldCount), "{delivery}",
+            "Deliveries due but held under the in-flight caps (MaxInFlightPerWebhook / MaxInFlightPerTenant), waiting for a " +
+            "slot of their webhook or tenant; they go out, oldest first, as that webhook's or tenant's attempts end.");
         meter.CreateObservableGauge("webhooks.queue.lag", () => Volatile.Read(ref _lagMs), "ms",
             "Age of the oldest due delivery (0 when nothing is due).");
         meter.CreateObservableGauge("webhooks.delivery.in_flight", () => Interlocked.Read(ref _inFlight), "{delivery}",
@@ -66,10 +70,11 @@ internal sealed class DispatcherMetrics
 
     public void DeliveryEnded() => Interlocked.Decrement(ref _inFlight);
 
-    public void QueueSampled(long dueCount, TimeSpan lag, long scheduledCount)
+    public void QueueSampled(long dueCount, TimeSpan lag, long scheduledCount, long heldCount)
     {
         Interlocked.Exchange(ref _dueCount, dueCount);
         Interlocked.Exchange(ref _scheduledCount, scheduledCount);
+        Interlocked.Exchange(ref _heldCount, heldCount);
         Volatile.Write(ref _lagMs, lag.TotalMilliseconds);
     }
 }

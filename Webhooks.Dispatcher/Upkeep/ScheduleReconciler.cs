@@ -51,7 +51,7 @@ internal sealed partial class ScheduleReconciler(IServiceScopeFactory scopes, De
             seen += page.Count;
             restored += await queue.RestoreAsync(page);
             if (page.Count < PageSize) break;
-            after = (page[^1].DueAt, page[^1].Id);
+            after = (page[^1].DueAt, page[^1].Delivery.Id);
         }
         return (seen, restored);
     }

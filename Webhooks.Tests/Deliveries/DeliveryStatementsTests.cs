@@ -229,7 +229,7 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
 
         DateTimeOffset dueAt;
         await using (var db = _stack.CreateDbContext())
-            dueAt = (await requeue.RequeueAsync(db, [failed, pending], Ct)).DueAt;
+            dueAt = (await requeue.RequeueAsync(db, await Publish.QueuedAsync(_stack, [failed, pending]), Ct)).DueAt;
 
         await using var check = _stack.CreateDbContext();
         var rows = await check.Deliveries.AsNoTracking().Where(d => d.Id == failed || d.Id == pending).ToDictionaryAsync(d => d.Id, Ct);
@@ -277,31 +277,34 @@ public sealed class DeliveryStatementsTests(InfrastructureFixture infrastructure
 
         await using var db = _stack.CreateDbContext();
         var page1 = await DeliveryRequeue.LiveDueBeforeAsync(db, at.AddSeconds(5), null, 2, Ct);
-        var page2 = await DeliveryRequeue.LiveDueBeforeAsync(db, at.AddSeconds(5), (page1[^1].DueAt, page1[^1].Id), 2, Ct);
+        var page2 = await DeliveryRequeue.LiveDueBeforeAsync(db, at.AddSeconds(5), (page1[^1].DueAt, page1[^1].Delivery.Id), 2, Ct);
 
-        Assert.Equal([(first, at.AddSeconds(1)), (second, at.AddSeconds(2))], page1);
-        Assert.Equal([(third, at.AddSeconds(3))], page2);
+        // Each with its webhook and tenant, as the schedule holds it.
+        Assert.Equal([(Queued(first), at.AddSeconds(1)), (Queued(second), at.AddSeconds(2))], page1);
+        Assert.Equal([(Queued(third), at.AddSeconds(3))], page2);
+
+        QueuedDelivery Queued(Guid id) => new(id, webhook.WebhookId, tenant.TenantId);
     }
 
     [Fact]
     public async Task Commit_then_schedule_schedules_only_what_committed_and_a_redis_failure_is_left_to_the_reconciler()
     {
         var scheduler = _stack.ApiServices.GetRequiredService<DeliveryScheduler>();
-        var id = Guid.CreateVersion7();
+        var delivery = new QueuedDelivery(Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
         var now = DateTimeOffset.UtcNow;
 
         var committed = await scheduler.CommitThenScheduleAsync(async () =>
         {
-            Assert.False(await Publish.IsScheduledAsync(_stack, id)); // nothing in Redis before the commit returns
-            return id;
-        }, i => [(i, now)]);
+            Assert.False(await Publish.IsScheduledAsync(_stack, delivery)); // nothing in Redis before the commit returns
+            return delivery;
+        }, d => [(d, now)]);
 
-        Assert.Equal(id, committed);
-        Assert.True(await Publish.IsScheduledAsync(_stack, id));
+        Assert.Equal(delivery, committed);
+        Assert.True(await Publish.IsScheduledAsync(_stack, delivery));
 
         await using var nowhere = await ConnectionMultiplexer.ConnectAsync("127.0.0.1:1,abortConnect=false,connectTimeout=100,syncTimeout=200,asyncTimeout=200");
         var unreachable = new DeliveryScheduler(new DeliveryQueue(nowhere, _stack.Queue.Keys), NullLogger<DeliveryScheduler>.Instance);
-        Assert.False(await unreachable.ScheduleCommittedAsync([(Guid.CreateVersion7(), now)]));
+        Assert.False(await unreachable.ScheduleCommittedAsync([(delivery with { Id = Guid.CreateVersion7() }, now)]));
     }
 
     private async Task<DeliveryStatus> StatusAsync(Guid deliveryId)

@@ -262,8 +262,9 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
         // The Dispatcher checks its encryption keys against Postgres before it starts, so it starts while Postgres is
         // up; its deliveries come due a few seconds later, once Postgres is gone.
         var dueAt = DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds();
-        foreach (var id in deliveryIds)
-            await stack.Redis.SortedSetAddAsync(stack.Queue.Keys.Due, DeliveryQueue.Member(id), dueAt, SortedSetWhen.Exists);
+        var queued = await Publish.QueuedAsync(stack, deliveryIds);
+        foreach (var delivery in queued)
+            await stack.Redis.SortedSetAddAsync(stack.Queue.Keys.Due, delivery.ToMember(), dueAt, SortedSetWhen.Exists);
         stack.StartDispatcher();
         await SetDatabaseOnlineAsync(stack, false);
         try
@@ -271,7 +272,7 @@ public sealed class DeliveryFaultTests(InfrastructureFixture infrastructure)
             // Claimed, unreadable, left in flight (reaped back to due when the lease ends): never lost, never sent.
             var backoff = stack.DispatcherServices.GetRequiredService<ClaimBackoff>();
             await Eventually.True(() => Task.FromResult(backoff.Remaining > TimeSpan.Zero), "the Dispatcher to notice the outage and back off");
-            Assert.Equal(5, await Publish.ScheduledCountAsync(stack, deliveryIds));
+            Assert.Equal(5, await Publish.ScheduledCountAsync(stack, queued));
             Assert.Empty(receiver.Received);
         }
         finally

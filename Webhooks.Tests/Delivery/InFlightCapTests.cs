@@ -1,13 +1,18 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Signing;
+using Webhooks.Dispatcher;
 using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Delivery;
 
 /// <summary>
 /// The in-flight caps through the Dispatcher, with a real receiver: a tenant whose endpoints hang holds at most its
-/// caps of the Dispatcher's send slots, and another tenant's deliveries arrive meanwhile.
+/// caps of the Dispatcher's send slots, and another tenant's deliveries arrive meanwhile; the rest wait held, as the
+/// <c>webhooks.queue.held</c> gauge shows.
 /// </summary>
 public sealed class InFlightCapTests(InfrastructureFixture infrastructure)
 {
@@ -67,6 +72,8 @@ public sealed class InFlightCapTests(InfrastructureFixture infrastructure)
             ("Webhooks:Delivery:MaxInFlightPerWebhook", "2"),
             ("Webhooks:Delivery:MaxInFlightPerTenant", "3"),
             ("Webhooks:Delivery:RequestTimeout", "00:02:00")), TestOutputLogger.Services());
+        using var held = new MetricCollector<long>(stack.DispatcherServices.GetRequiredService<IMeterFactory>(), DispatcherTelemetry.Name,
+            "webhooks.queue.held");
         var noisy = await Seed.TenantAsync(stack, "Noisy");
         var quiet = await Seed.TenantAsync(stack, "Quiet");
         var slowHooks = new[]
@@ -88,6 +95,8 @@ public sealed class InFlightCapTests(InfrastructureFixture infrastructure)
         Assert.False(slow.Release.Task.IsCompleted);
         Assert.Equal(3, slow.MostOpenSlow);
         Assert.All(slow.MostOpen.Values, n => Assert.InRange(n, 1, 2));
+        // All but the three in flight wait held (the gauge shows the sampler's last look, every 2 s).
+        await Eventually.True(() => Task.FromResult(LastHeld(held) == slowIds.Count - 3), "the held gauge to count the slow tenant's backlog");
 
         slow.Release.SetResult();
         var slowDeliveries = await Publish.AllFinalAsync(stack, slowIds, TimeSpan.FromSeconds(60));
@@ -98,6 +107,13 @@ public sealed class InFlightCapTests(InfrastructureFixture infrastructure)
             .Select(r => Guid.Parse(r.Headers[WebhookHeaders.StandardId])).Distinct().Order();
         Assert.Equal(slowIds.Order(), received);
         await Publish.AckedAsync(stack, slowIds);
+        await Eventually.True(() => Task.FromResult(LastHeld(held) == 0), "the held gauge to read 0");
+    }
+
+    private static long? LastHeld(MetricCollector<long> held)
+    {
+        held.RecordObservableInstruments();
+        return held.LastMeasurement?.Value;
     }
 
     [Fact]

@@ -64,23 +64,42 @@ internal static class Publish
             .ToListAsync(TestContext.Current.CancellationToken);
     }
 
-    /// <summary>How many of the deliveries the schedule holds (due or in flight), read at one instant: ids move between the sets.</summary>
-    public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<Guid> deliveryIds)
+    /// <summary>The deliveries as the schedule holds them, with their webhook and tenant (read from Postgres).</summary>
+    public static async Task<List<QueuedDelivery>> QueuedAsync(TestStack stack, IEnumerable<Guid> deliveryIds)
+    {
+        var ids = deliveryIds.ToList();
+        await using var db = stack.CreateDbContext();
+        var found = await db.Deliveries.AsNoTracking().Where(d => ids.Contains(d.Id))
+            .Select(d => new QueuedDelivery(d.Id, d.WebhookId, d.TenantId)).ToDictionaryAsync(d => d.Id, TestContext.Current.CancellationToken);
+        return ids.ConvertAll(id => found[id]);
+    }
+
+    public static async Task<QueuedDelivery> QueuedAsync(TestStack stack, Guid deliveryId) => (await QueuedAsync(stack, [deliveryId]))[0];
+
+    /// <summary>How many of the deliveries the schedule holds (due, in flight, or held under the in-flight caps), read
+    /// at one instant: deliveries move between the sets.</summary>
+    public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<Guid> deliveryIds) =>
+        await ScheduledCountAsync(stack, await QueuedAsync(stack, deliveryIds));
+
+    public static async Task<int> ScheduledCountAsync(TestStack stack, IEnumerable<QueuedDelivery> deliveries)
     {
         var keys = stack.Queue.Keys;
         var read = stack.Redis.CreateTransaction();
-        var scores = deliveryIds.Select(id => (Due: read.SortedSetScoreAsync(keys.Due, DeliveryQueue.Member(id)),
-            InFlight: read.SortedSetScoreAsync(keys.InFlight, DeliveryQueue.Member(id)))).ToList();
+        var scores = deliveries.Select(d => d.ToMember()).Select(member => (Due: read.SortedSetScoreAsync(keys.Due, member),
+            InFlight: read.SortedSetScoreAsync(keys.InFlight, member), Held: read.HashExistsAsync(keys.HeldBy, member))).ToList();
         await read.ExecuteAsync();
         var count = 0;
-        foreach (var (due, inFlight) in scores)
-            if (await due is not null || await inFlight is not null) count++;
+        foreach (var (due, inFlight, held) in scores)
+            if (await due is not null || await inFlight is not null || await held) count++;
         return count;
     }
 
-    /// <summary>Whether the schedule holds the delivery, due or in flight (later buckets are not searched: a delivery due
-    /// beyond the near horizon shows here once promoted).</summary>
+    /// <summary>Whether the schedule holds the delivery, due, in flight or held (later buckets are not searched: a
+    /// delivery due beyond the near horizon shows here once promoted).</summary>
     public static async Task<bool> IsScheduledAsync(TestStack stack, Guid deliveryId) => await ScheduledCountAsync(stack, [deliveryId]) == 1;
+
+    public static async Task<bool> IsScheduledAsync(TestStack stack, QueuedDelivery delivery) =>
+        await ScheduledCountAsync(stack, [delivery]) == 1;
 
     /// <summary>Waits until the schedule has forgotten the deliveries (the ack follows the final write by a moment).</summary>
     public static Task AckedAsync(TestStack stack, IEnumerable<Guid> deliveryIds) =>

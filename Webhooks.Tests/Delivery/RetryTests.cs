@@ -245,7 +245,7 @@ public sealed class RetryTests(InfrastructureFixture infrastructure)
                 .SetProperty(d => d.Status, DeliveryStatus.Retrying).SetProperty(d => d.NextAttemptAt, dueAt), Ct);
         }
 
-        await stack.Queue.ScheduleAsync(published.DeliveryId, DateTimeOffset.UtcNow); // a stale, earlier score
+        await stack.Queue.ScheduleAsync(await Publish.QueuedAsync(stack, published.DeliveryId), DateTimeOffset.UtcNow); // a stale, earlier score
         stack.StartDispatcher();
 
         await Publish.FinalAsync(stack, published.DeliveryId);

@@ -38,14 +38,14 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     public async ValueTask DisposeAsync()
     {
         if (_redis is null) return;
-        foreach (var key in await KeysAsync("*")) await Db.KeyDeleteAsync(key);
+        foreach (var key in await KeysAsync(_keys.Tag + "*")) await Db.KeyDeleteAsync(key);
         await _redis.DisposeAsync();
     }
 
     [Fact]
     public async Task A_delivery_due_later_waits_in_a_bucket_and_is_claimed_at_its_exact_due_time()
     {
-        var id = Guid.CreateVersion7();
+        var id = NewDelivery();
         var dueAt = Now + TimeSpan.FromHours(1) + TimeSpan.FromMilliseconds(42_123);
         var bucketStart = Now + TimeSpan.FromHours(1);
 
@@ -60,7 +60,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
         Assert.Equal(0, await DueCountAsync());
 
         Assert.Empty(await _queue.ClaimDueAsync(bucketStart - DeliveryQueue.NearHorizon, 10, Lease));
-        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
+        Assert.Equal(dueAt.ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, id.ToMember()));
         await AssertNoLaterBucketsAsync();
         Assert.Equal(dueAt, await _queue.NextDueAtAsync());
 
@@ -72,7 +72,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     [Fact]
     public async Task A_lease_is_renewed_only_while_its_claim_still_holds_it()
     {
-        var id = Guid.CreateVersion7();
+        var id = NewDelivery();
         await _queue.ScheduleAsync(id, Now);
         Assert.Equal([id], await _queue.ClaimDueAsync(Now, 10, Lease));
 
@@ -92,18 +92,18 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     [Fact]
     public async Task A_delivery_due_within_the_near_horizon_goes_straight_to_the_due_set()
     {
-        var id = Guid.CreateVersion7();
+        var id = NewDelivery();
 
         await _queue.ScheduleAsync(id, Now + DeliveryQueue.NearHorizon);
 
-        Assert.Equal((Now + DeliveryQueue.NearHorizon).ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
+        Assert.Equal((Now + DeliveryQueue.NearHorizon).ToUnixTimeMilliseconds(), await Db.SortedSetScoreAsync(_keys.Due, id.ToMember()));
         await AssertNoLaterBucketsAsync();
     }
 
     [Fact]
     public async Task A_retry_hours_ahead_is_rescheduled_into_a_bucket_and_claimed_on_time()
     {
-        var id = Guid.CreateVersion7();
+        var id = NewDelivery();
         await _queue.ScheduleAsync(id, Now);
         Assert.Equal([id], await _queue.ClaimDueAsync(Now, 10, Lease));
         var retryAt = Now + TimeSpan.FromHours(4) + TimeSpan.FromMilliseconds(7);
@@ -119,7 +119,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     [Fact]
     public async Task A_stale_bucket_entry_never_claims_a_delivery_in_flight_a_second_time()
     {
-        var id = Guid.CreateVersion7();
+        var id = NewDelivery();
         var laterAt = Now + TimeSpan.FromMinutes(30);
         await _queue.ScheduleAsync(id, laterAt);
         // A manual retry makes it due now; its worker is still sending when the old time comes round.
@@ -128,7 +128,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
 
         Assert.Empty(await _queue.ClaimDueAsync(laterAt, 10, Lease));
 
-        Assert.Null(await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id)));
+        Assert.Null(await Db.SortedSetScoreAsync(_keys.Due, id.ToMember()));
         Assert.Equal(1, await InFlightCountAsync());
         await AssertNoLaterBucketsAsync();
     }
@@ -137,15 +137,15 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     public async Task The_earlier_time_wins_whichever_tier_holds_it()
     {
         // Rescheduled earlier into another bucket: claimed at the earlier time.
-        var movedEarlier = Guid.CreateVersion7();
+        var movedEarlier = NewDelivery();
         await _queue.ScheduleAsync(movedEarlier, Now + TimeSpan.FromHours(1));
         await _queue.ScheduleAsync(movedEarlier, Now + TimeSpan.FromMinutes(10));
         // Both times in one bucket, the later appended last: promotion keeps the earlier.
-        var sameBucket = Guid.CreateVersion7();
+        var sameBucket = NewDelivery();
         await _queue.ScheduleAsync(sameBucket, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(10));
         await _queue.ScheduleAsync(sameBucket, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(30));
         // In a bucket, then scheduled earlier once that is near: a later entry promoted after does not move it.
-        var alreadyDue = Guid.CreateVersion7();
+        var alreadyDue = NewDelivery();
         await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(50));
         _time.Advance(TimeSpan.FromMinutes(8));
         await _queue.ScheduleAsync(alreadyDue, Now + TimeSpan.FromMinutes(9) + TimeSpan.FromSeconds(30));
@@ -165,7 +165,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     {
         const int count = 2 * DeliveryQueue.PromoteBatch + DeliveryQueue.PromoteBatch / 2;
         var dueAt = Now + TimeSpan.FromMinutes(30);
-        var ids = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7()).ToList();
+        var ids = Enumerable.Range(0, count).Select(_ => NewDelivery()).ToList();
         await _queue.ScheduleAsync(ids.Select(id => (id, dueAt + TimeSpan.FromMilliseconds(Random.Shared.Next(60_000)))).ToList());
         var promoteAt = dueAt - DeliveryQueue.NearHorizon;
 
@@ -179,18 +179,18 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
         Assert.Equal(count, await DueCountAsync());
         await AssertNoLaterBucketsAsync();
 
-        var claimed = new List<Guid>();
+        var claimed = new List<QueuedDelivery>();
         while (await _queue.ClaimDueAsync(dueAt + TimeSpan.FromMinutes(1), 100, Lease) is { Count: > 0 } batch) claimed.AddRange(batch);
-        Assert.Equal(ids.Order(), claimed.Order());
+        Assert.Equal(ids.OrderBy(d => d.Id), claimed.OrderBy(d => d.Id));
     }
 
     [Fact]
     public async Task The_later_count_is_what_waits_in_buckets_and_drops_as_buckets_are_promoted()
     {
         var inHalfAnHour = Now + TimeSpan.FromMinutes(30);
-        await _queue.ScheduleAsync(Enumerable.Range(0, DeliveryQueue.PromoteBatch + 10).Select(_ => (Guid.CreateVersion7(), inHalfAnHour)).ToList());
-        await _queue.ScheduleAsync(Guid.CreateVersion7(), Now + TimeSpan.FromHours(3));
-        var near = Guid.CreateVersion7();
+        await _queue.ScheduleAsync(Enumerable.Range(0, DeliveryQueue.PromoteBatch + 10).Select(_ => (NewDelivery(), inHalfAnHour)).ToList());
+        await _queue.ScheduleAsync(NewDelivery(), Now + TimeSpan.FromHours(3));
+        var near = NewDelivery();
         await _queue.ScheduleAsync(near, Now + TimeSpan.FromSeconds(30)); // within the near horizon: the due set, not a bucket
 
         Assert.Equal(DeliveryQueue.PromoteBatch + 11, await _queue.LaterCountAsync());
@@ -206,7 +206,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     [Fact]
     public async Task A_requeue_schedules_every_delivery_but_those_in_flight_and_answers_those()
     {
-        var (inFlight, dueLater, unscheduled) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        var (inFlight, dueLater, unscheduled) = (NewDelivery(), NewDelivery(), NewDelivery());
         await _queue.ScheduleAsync(inFlight, Now);
         Assert.Equal([inFlight], await _queue.ClaimDueAsync(Now, 10, Lease));
         await _queue.ScheduleAsync(dueLater, Now + TimeSpan.FromMinutes(1));
@@ -218,17 +218,21 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
         Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(dueLater));
         Assert.Equal(Now.ToUnixTimeMilliseconds(), await ScoreAsync(unscheduled));
         // The in-flight one is never claimed a second time while its attempt runs.
-        Assert.Equal(new[] { dueLater, unscheduled }.Order(), (await _queue.ClaimDueAsync(Now, 10, Lease)).Order());
+        Assert.Equal(new[] { dueLater, unscheduled }.OrderBy(d => d.Id), (await _queue.ClaimDueAsync(Now, 10, Lease)).OrderBy(d => d.Id));
     }
 
-    private async Task<double?> ScoreAsync(Guid id) => await Db.SortedSetScoreAsync(_keys.Due, DeliveryQueue.Member(id));
+    private async Task<double?> ScoreAsync(QueuedDelivery delivery) => await Db.SortedSetScoreAsync(_keys.Due, delivery.ToMember());
 
     private async Task AssertNoLaterBucketsAsync()
     {
         Assert.Equal(0, await Db.SortedSetLengthAsync(_keys.Later));
         Assert.False(await Db.KeyExistsAsync(_keys.Promoting));
-        Assert.Empty(await KeysAsync(":later:*"));
+        Assert.Empty(await KeysAsync(_keys.LaterBucketPrefix + "*"));
     }
+
+    /// <summary>A delivery of a webhook and tenant of its own, so the in-flight caps never hold it here (they have tests
+    /// of their own, <see cref="InFlightCapsTests"/>).</summary>
+    private static QueuedDelivery NewDelivery() => new(Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
 
     private Task<long> DueCountAsync() => Db.SortedSetLengthAsync(_keys.Due);
 
@@ -239,7 +243,7 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     {
         var keys = new List<RedisKey>();
         foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
-            keys.AddRange(await server.KeysAsync(pattern: _keys.Tag + pattern).ToListAsync(TestContext.Current.CancellationToken));
+            keys.AddRange(await server.KeysAsync(pattern: pattern).ToListAsync(TestContext.Current.CancellationToken));
         return keys;
     }
 }

@@ -97,7 +97,7 @@ public sealed class ChaosTests(InfrastructureFixture infrastructure)
             await Eventually.True(() => Task.FromResult(receiver.ReceivedAt("/chaos").Count >= before + 10), $"deliveries before kill {kill}");
             await victim.KillAsync();
             // After the kill: the dead process' leases stay in the set until they expire.
-            inFlightAtFaults.UnionWith((await redis.GetDatabase().SortedSetRangeByRankAsync(keys.InFlight)).Select(DeliveryQueue.FromMember));
+            inFlightAtFaults.UnionWith((await redis.GetDatabase().SortedSetRangeByRankAsync(keys.InFlight)).Select(m => QueuedDelivery.FromMember(m).Id));
             victim.Start();
             if (kill == Kills / 2)
             {
@@ -152,7 +152,7 @@ public sealed class ChaosTests(InfrastructureFixture infrastructure)
         var inFlight = (RedisValue[])(await redis.GetDatabase().ScriptEvaluateAsync(
             "local ids = redis.call('ZRANGE', KEYS[1], 0, -1) redis.call('FLUSHALL') return ids", [keys.InFlight]))!;
         await cluster.FlushAllAsync(Ct);
-        return inFlight.Select(DeliveryQueue.FromMember);
+        return inFlight.Select(m => QueuedDelivery.FromMember(m).Id);
     }
 
     /// <returns>How many publishes were not accepted.</returns>

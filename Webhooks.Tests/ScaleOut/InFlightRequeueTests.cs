@@ -53,8 +53,9 @@ public abstract class InFlightRequeueTests(InfrastructureFixture infrastructure,
         Assert.True(problem.Contains("in flight", StringComparison.Ordinal), problem);
         // Nothing changed: still only in flight in Redis, and the row as the Dispatcher left it.
         var keys = stack.Queue.Keys;
-        Assert.Null(await stack.Redis.SortedSetScoreAsync(keys.Due, DeliveryQueue.Member(id)));
-        Assert.NotNull(await stack.Redis.SortedSetScoreAsync(keys.InFlight, DeliveryQueue.Member(id)));
+        var member = (await Publish.QueuedAsync(stack, id)).ToMember();
+        Assert.Null(await stack.Redis.SortedSetScoreAsync(keys.Due, member));
+        Assert.NotNull(await stack.Redis.SortedSetScoreAsync(keys.InFlight, member));
         Assert.Equal((DeliveryStatus.Pending, 0), await StatusAsync(stack, id));
 
         release.SetResult();
@@ -78,10 +79,10 @@ public abstract class InFlightRequeueTests(InfrastructureFixture infrastructure,
         var tenant = await Seed.TenantAsync(stack);
         var hook = await Seed.WebhookAsync(stack, tenant, "https://a.example/hook", ["sale.created"]);
         using var client = stack.CreateClient(tenant.OwnerApiKey);
-        var inFlight = Guid.Parse((string)(await PublishAsync(client, "sale.created", new { n = 1 }))["deliveries"]![0]!["id"]!);
-        var idle = Guid.Parse((string)(await PublishAsync(client, "sale.created", new { n = 2 }))["deliveries"]![0]!["id"]!);
-        await SetStateAsync(stack, inFlight, DeliveryStatus.Failed, 6);
-        await SetStateAsync(stack, idle, DeliveryStatus.Failed, 6);
+        var inFlight = await Publish.QueuedAsync(stack, Guid.Parse((string)(await PublishAsync(client, "sale.created", new { n = 1 }))["deliveries"]![0]!["id"]!));
+        var idle = await Publish.QueuedAsync(stack, Guid.Parse((string)(await PublishAsync(client, "sale.created", new { n = 2 }))["deliveries"]![0]!["id"]!));
+        await SetStateAsync(stack, inFlight.Id, DeliveryStatus.Failed, 6);
+        await SetStateAsync(stack, idle.Id, DeliveryStatus.Failed, 6);
         // A worker claimed one (say its final failure is written and its ack not yet sent, or it died holding the lease).
         await stack.ClearScheduleAsync();
         await stack.Queue.ScheduleAsync(inFlight, DateTimeOffset.UtcNow);
@@ -93,10 +94,10 @@ public abstract class InFlightRequeueTests(InfrastructureFixture infrastructure,
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!;
         Assert.Equal((1, 1), (body["requeued"]!.GetValue<int>(), body["inFlight"]!.GetValue<int>()));
         var keys = stack.Queue.Keys;
-        Assert.Null(await stack.Redis.SortedSetScoreAsync(keys.Due, DeliveryQueue.Member(inFlight)));
-        Assert.NotNull(await stack.Redis.SortedSetScoreAsync(keys.Due, DeliveryQueue.Member(idle)));
-        Assert.Equal((DeliveryStatus.Failed, 6), await StatusAsync(stack, inFlight));
-        Assert.Equal((DeliveryStatus.Retrying, 6), await StatusAsync(stack, idle));
+        Assert.Null(await stack.Redis.SortedSetScoreAsync(keys.Due, inFlight.ToMember()));
+        Assert.NotNull(await stack.Redis.SortedSetScoreAsync(keys.Due, idle.ToMember()));
+        Assert.Equal((DeliveryStatus.Failed, 6), await StatusAsync(stack, inFlight.Id));
+        Assert.Equal((DeliveryStatus.Retrying, 6), await StatusAsync(stack, idle.Id));
     }
 
     private static async Task<(DeliveryStatus, int)> StatusAsync(TestStack stack, Guid id)

@@ -73,9 +73,9 @@ internal sealed class BenchContext(
     /// <summary>CPU seconds each process has used so far (for <see cref="PipelineCpu"/>).</summary>
     public IReadOnlyDictionary<string, double> CpuSecondsNow() => monitor.CpuSeconds();
 
-    /// <summary>Waits until nothing is due or in flight in the real schedule, so one scenario's backlog does not
-    /// load the next. Gives up (and says so) when the queue stops shrinking.</summary>
-    /// <returns>How many deliveries were still due or in flight: 0 when the queue emptied.</returns>
+    /// <summary>Waits until nothing is due, in flight or held under the in-flight caps in the real schedule, so one
+    /// scenario's backlog does not load the next. Gives up (and says so) when the queue stops shrinking.</summary>
+    /// <returns>How many deliveries were still due, in flight or held: 0 when the queue emptied.</returns>
     public async Task<long> QuietAsync(string label, CancellationToken ct)
     {
         var db = Redis.GetDatabase();
@@ -86,15 +86,16 @@ internal sealed class BenchContext(
         {
             var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
             var pending = await db.SortedSetLengthAsync(AppQueue.Due, double.NegativeInfinity, now)
-                + await db.SortedSetLengthAsync(AppQueue.InFlight);
+                + await db.SortedSetLengthAsync(AppQueue.InFlight)
+                + await db.SortedSetLengthAsync(AppQueue.Held);
             if (pending == 0) return 0;
             if (pending != last) lastChange = Stopwatch.GetTimestamp();
-            if (last == -1) ProgressLine.Say(label, $"waiting for the Dispatcher to empty the queue ({pending:N0} due or in flight)");
+            if (last == -1) ProgressLine.Say(label, $"waiting for the Dispatcher to empty the queue ({pending:N0} due, in flight or held)");
             last = pending;
             var stalled = Stopwatch.GetElapsedTime(lastChange) > StalledAfter || !DispatcherDelivers;
             if (stalled || Stopwatch.GetElapsedTime(started) > Options.DrainTimeout)
             {
-                ProgressLine.Say(label, $"going on with {pending:N0} deliveries still due or in flight ({(stalled ? "the queue is not draining" : "drain timeout")})");
+                ProgressLine.Say(label, $"going on with {pending:N0} deliveries still due, in flight or held ({(stalled ? "the queue is not draining" : "drain timeout")})");
                 return pending;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);

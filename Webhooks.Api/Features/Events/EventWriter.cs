@@ -54,7 +54,7 @@ internal sealed partial class EventWriter(NpgsqlDataSource database, DeliverySch
     protected override async Task AfterCommitAsync(IReadOnlyList<Request> group, IReadOnlyList<NewDeliveries.Published> results)
     {
         using var activity = StartLinked("schedule deliveries", group);
-        await scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Id, d.DueAt)).ToList());
+        await scheduler.ScheduleCommittedAsync(results.SelectMany(r => r.Deliveries).Select(d => (d.Queued, d.DueAt)).ToList());
     }
 
     /// <summary>The group writer runs outside any request's trace (a big batch's own write runs inside its request's):

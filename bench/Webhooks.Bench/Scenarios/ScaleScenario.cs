@@ -9,13 +9,16 @@ namespace Webhooks.Bench.Scenarios;
 
 /// <summary>
 /// The schedule at scale, on two scratch Redis databases of the app's Redis (so the services never see them): N
-/// deliveries scheduled through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/>
+/// deliveries scheduled through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{QueuedDelivery, DateTimeOffset}})"/>
 /// in one, due at random over the hour that starts an hour ahead (an hour of traffic's 1 h retries: ~60 later buckets
 /// of a few hundred KB, where APPEND's doubling slack is largest), Redis memory per scheduled delivery, and the rate
 /// at which <see cref="DeliveryQueue.ClaimDueAsync"/> (100 per call, as the Dispatcher claims) drains due items in the
 /// empty one and beside the N in the other. Rounds alternate between the two so that the box's noise falls on both
 /// alike; each rate is the best of its rounds. Last, the clock jumps two hours: claims promote and claim all N, each
-/// exactly once, and the time per claim call (round trip included) shows what promotion adds.
+/// exactly once, and the time per claim call (round trip included) shows what promotion adds. The deliveries belong to
+/// <see cref="Webhooks"/> webhooks of <see cref="Tenants"/> tenants, and the caps are out of their reach (nothing is
+/// acked here, so any cap would soon hold everything): the scenario measures the schedule, while each claim still does
+/// the caps' bookkeeping (a slot per delivery claimed).
 /// </summary>
 internal sealed class ScaleScenario : IScenario
 {
@@ -26,6 +29,8 @@ internal sealed class ScaleScenario : IScenario
     private const int AddChunk = 1000;
     private const int Pipelined = 16;
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private const int Webhooks = 10_000, Tenants = 1_000;
+    private static readonly InFlightCaps OutOfReach = new(int.MaxValue, int.MaxValue);
 
     public string Name => "scale";
 
@@ -40,7 +45,7 @@ internal sealed class ScaleScenario : IScenario
         using var cpu = context.MeasureCpu(Name);
         var memoryBefore = await UsedMemoryAsync(server);
         var start = TimeProvider.System.GetUtcNow();
-        await ScheduleAsync(new DeliveryQueue(redis, Loaded), o.ScaleScheduled, start.AddHours(1), TimeSpan.FromHours(1),
+        await ScheduleAsync(Queue(redis, Loaded), o.ScaleScheduled, start.AddHours(1), TimeSpan.FromHours(1),
             $"scheduling {o.ScaleScheduled:N0} over the hour starting an hour ahead", ct);
         var memoryAfter = await UsedMemoryAsync(server);
         var keyBytes = await KeyBytesAsync(server, db, Loaded);
@@ -53,12 +58,12 @@ internal sealed class ScaleScenario : IScenario
             for (var turn = 0; turn < 2; turn++)
             {
                 if ((round + turn) % 2 == 1)
-                    empty = Math.Max(empty, await ClaimRateAsync(new DeliveryQueue(redis, Empty), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, schedule empty", ct));
+                    empty = Math.Max(empty, await ClaimRateAsync(Queue(redis, Empty), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, schedule empty", ct));
                 else
-                    loaded = Math.Max(loaded, await ClaimRateAsync(new DeliveryQueue(redis, Loaded), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
+                    loaded = Math.Max(loaded, await ClaimRateAsync(Queue(redis, Loaded), db, o.ScaleDue, $"round {round}/{o.ScaleRounds}, {o.ScaleScheduled:N0} scheduled", ct));
             }
         }
-        var drain = await DrainAsync(new DeliveryQueue(redis, Loaded), db, server, start.AddHours(2), o.ScaleScheduled, ct);
+        var drain = await DrainAsync(Queue(redis, Loaded), db, server, start.AddHours(2), o.ScaleScheduled, ct);
         await ClearAsync(server, db);
 
         var change = (loaded - empty) / empty;
@@ -90,7 +95,7 @@ internal sealed class ScaleScenario : IScenario
     private static async Task<Drain> DrainAsync(DeliveryQueue queue, IDatabase db, IServer server, DateTimeOffset now, int expected,
         CancellationToken ct)
     {
-        var seen = new HashSet<Guid>(expected);
+        var seen = new HashSet<QueuedDelivery>(expected);
         var twice = 0;
         var calls = 0;
         var first = (Cpu: await RedisCpuSecondsAsync(server), Calls: 0);
@@ -153,7 +158,7 @@ internal sealed class ScaleScenario : IScenario
         }
         var rate = claimed / Stopwatch.GetElapsedTime(started).TotalSeconds;
         ProgressLine.Say("scale", $"{label}: claimed at {rate:N0} deliveries/s");
-        await db.KeyDeleteAsync(queue.Keys.InFlight);
+        await db.KeyDeleteAsync([queue.Keys.InFlight, queue.Keys.Slots, queue.Keys.Busy]);
         return rate;
     }
 
@@ -163,17 +168,29 @@ internal sealed class ScaleScenario : IScenario
     {
         var random = new Random(8);
         return InChunksAsync(count, label, size => queue.ScheduleAsync(
-            Enumerable.Range(0, size).Select(_ => (Guid.CreateVersion7(), from + spread * random.NextDouble())).ToList()), ct);
+            Enumerable.Range(0, size).Select(_ => (NewDelivery(random), from + spread * random.NextDouble())).ToList()), ct);
     }
 
-    /// <summary>ZADDs <paramref name="count"/> random delivery ids due at <paramref name="dueAt"/> straight into the due
-    /// set (not through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{Guid, DateTimeOffset}})"/>,
+    private static DeliveryQueue Queue(IConnectionMultiplexer redis, QueueKeys keys) => new(redis, keys, caps: OutOfReach);
+
+    /// <summary>A new delivery of one of <see cref="Webhooks"/> webhooks, webhook i of tenant i % <see cref="Tenants"/>.</summary>
+    private static QueuedDelivery NewDelivery(Random random)
+    {
+        var webhook = random.Next(Webhooks);
+        return new QueuedDelivery(Guid.CreateVersion7(), PoolId(1, webhook), PoolId(2, webhook % Tenants));
+    }
+
+    private static Guid PoolId(int kind, int n) => new(n, (short)kind, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    /// <summary>ZADDs <paramref name="count"/> random deliveries due at <paramref name="dueAt"/> straight into the due
+    /// set (not through <see cref="DeliveryQueue.ScheduleAsync(IReadOnlyCollection{ValueTuple{QueuedDelivery, DateTimeOffset}})"/>,
     /// so the load generator pays for no wake messages).</summary>
     private static Task AddAsync(IDatabase db, QueueKeys keys, int count, DateTimeOffset dueAt, string label, CancellationToken ct)
     {
         var score = dueAt.ToUnixTimeMilliseconds();
+        var random = new Random(9);
         return InChunksAsync(count, label, size => db.SortedSetAddAsync(keys.Due,
-            Enumerable.Range(0, size).Select(_ => new SortedSetEntry(Guid.CreateVersion7().ToByteArray(), score)).ToArray()), ct);
+            Enumerable.Range(0, size).Select(_ => new SortedSetEntry(NewDelivery(random).ToMember(), score)).ToArray()), ct);
     }
 
     /// <summary>Writes <paramref name="count"/> deliveries in chunks of <see cref="AddChunk"/>, <see cref="Pipelined"/>

@@ -10,8 +10,8 @@ namespace Webhooks.Bench.Tracing;
 /// of the run carries a trace of its own (<see cref="PacedPublishing"/>), so each event's spans are found by its trace
 /// id: the Api's request span and its children, the delivery's <c>deliver</c> span and its children. Spans that serve
 /// many events carry links to them (the group writer's <c>write events</c> and <c>schedule deliveries</c>); the
-/// Dispatcher's claim, read and admit serve a whole claim, one at a time, so a delivery's are the last ones to end before
-/// its <c>deliver</c> span starts. The client's call start and the receiver's arrival stamp close the chain; all are
+/// Dispatcher's claim (with the in-flight caps) and read serve a whole claim, one at a time, so a delivery's are the last
+/// ones to end before its <c>deliver</c> span starts. The client's call start and the receiver's arrival stamp close the chain; all are
 /// read off the same machine clock.
 /// </summary>
 internal sealed class LatencyBreakdown
@@ -36,7 +36,6 @@ internal sealed class LatencyBreakdown
         (Step.Wake, true),
         (Step.Claim, true),
         (Step.Read, true),
-        (Step.Admit, true),
         (Step.HandOff, true),
         (Step.OpenSecret, true),
         (Step.Sign, true),
@@ -63,9 +62,8 @@ internal sealed class LatencyBreakdown
         public const string Respond = "Api: send response";
         public const string RequestToClient = "Api: request span ends → client has the 202";
         public const string Wake = "Dispatcher: wake (schedule sent → claim starts)";
-        public const string Claim = "Dispatcher: claim (Redis)";
+        public const string Claim = "Dispatcher: claim (Redis, in-flight caps)";
         public const string Read = "Dispatcher: read (Postgres)";
-        public const string Admit = "Dispatcher: admit (in-flight caps, Redis)";
         public const string HandOff = "Dispatcher: hand-off to the delivery's task";
         public const string OpenSecret = "Dispatcher: open signing secret (decrypt)";
         public const string Sign = "Dispatcher: sign (body, HMAC)";
@@ -105,7 +103,6 @@ internal sealed class LatencyBreakdown
         // The Dispatcher's per-claim steps, in time order: a delivery's are the latest to end before its deliver span starts.
         var claims = Ordered(spans, "claim deliveries");
         var reads = Ordered(spans, "read deliveries");
-        var admits = Ordered(spans, "admit deliveries");
         var arrivals = new Dictionary<Guid, long>();
         foreach (var a in inbox.Arrivals)
             if (!arrivals.TryGetValue(a.EventId, out var t) || a.Ticks < t) arrivals[a.EventId] = a.Ticks;
@@ -153,12 +150,10 @@ internal sealed class LatencyBreakdown
 
             var read = Latest(reads, deliver.StartTicks);
             var claim = read is null ? null : Latest(claims, read.StartTicks + 1);
-            var admit = read is null ? null : Latest(admits, deliver.StartTicks) is { } a && a.StartTicks >= read.EndTicks ? a : null;
             if (claim is not null && schedule is not null) step[Step.Wake] = Ms(schedule.StartTicks, claim.StartTicks);
             if (claim is not null) step[Step.Claim] = claim.DurationMs;
             if (read is not null) step[Step.Read] = read.DurationMs;
-            if (admit is not null) step[Step.Admit] = admit.DurationMs;
-            if ((admit ?? read) is { } before) step[Step.HandOff] = Ms(before.EndTicks, deliver.StartTicks);
+            if (read is not null) step[Step.HandOff] = Ms(read.EndTicks, deliver.StartTicks);
             var secret = Child(deliver, "open signing secret");
             var sign = Child(deliver, "sign");
             var post = trace.FirstOrDefault(s => s.Kind == SpanKind.Client && s.ParentId == deliver.SpanId);

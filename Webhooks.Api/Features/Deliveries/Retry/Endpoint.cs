@@ -5,6 +5,7 @@ using Webhooks.Api.Auth;
 using Webhooks.Core.Data;
 using Webhooks.Core.Data.Entities;
 using Webhooks.Core.Deliveries;
+using Webhooks.Core.Queue;
 
 namespace Webhooks.Api.Features.Deliveries.Retry;
 
@@ -29,7 +30,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
         var tenantId = User.TenantId();
         var found = await db.Deliveries.AsNoTracking()
             .Where(d => d.Id == req.Id && d.TenantId == tenantId)
-            .Select(d => new { d.Status, d.Webhook!.Active, d.Webhook.DeletedAt })
+            .Select(d => new { d.Status, d.WebhookId, d.Webhook!.Active, d.Webhook.DeletedAt })
             .FirstOrDefaultAsync(ct);
         if (found is null)
         {
@@ -42,7 +43,7 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryRequeue requeue) : 
             await Send.ErrorsAsync(409, ct);
             return;
         }
-        var requeued = await requeue.RequeueAsync(db, [req.Id], ct);
+        var requeued = await requeue.RequeueAsync(db, [new QueuedDelivery(req.Id, found.WebhookId, tenantId)], ct);
         if (requeued.InFlight.Count > 0)
         {
             // Requeuing it would let a second Dispatcher send it while the first still is; nothing was changed.

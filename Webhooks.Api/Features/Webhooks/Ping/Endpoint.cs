@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Webhooks.Api.Auth;
 using Webhooks.Core.Data;
 using Webhooks.Core.Deliveries;
+using Webhooks.Core.Queue;
 
 namespace Webhooks.Api.Features.Webhooks.Ping;
 
@@ -44,7 +45,8 @@ internal sealed class Endpoint(WebhooksDbContext db, DeliveryScheduler scheduler
 
         var now = time.GetUtcNow();
         var delivery = await scheduler.CommitThenScheduleAsync(
-            () => NewDeliveries.PingAsync(db, tenantId, webhook.Id, now, Activity.Current?.Id, ct), d => [(d.Id, now)]);
+            () => NewDeliveries.PingAsync(db, tenantId, webhook.Id, now, Activity.Current?.Id, ct),
+            d => [(new QueuedDelivery(d.Id, d.WebhookId, d.TenantId), now)]);
         await Send.ResponseAsync(new Response(delivery.Id, delivery.EventId), 202, ct);
     }
 }
