@@ -129,29 +129,56 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <summary>Members per ZADD when scheduling: a few hundred microseconds of Redis at most.</summary>
     internal const int ScheduleChunk = 1000;
 
-    /// <summary>Schedules deliveries: those due within <see cref="NearHorizon"/> in the due set (an earlier score it
-    /// already holds stays) and wakes sleeping Dispatchers; later ones in their later bucket.</summary>
+    /// <summary>
+    /// Adds members to the due set, each at its score (an earlier score already there stays), except those in flight or
+    /// held under the caps: those already have a place in the schedule, and a second one would be claimed, and sent, a
+    /// second time. ARGV holds score, member pairs; the answer is the members left alone because they are in flight.
+    /// A script, so no claim can come between the look and the add.
+    /// </summary>
+    private const string AddDueUnlessScheduledLua = """
+        local inflight = {}
+        for i = 1, #ARGV, 2 do
+          local member = ARGV[i + 1]
+          if redis.call('ZSCORE', KEYS[2], member) then inflight[#inflight + 1] = member
+          elseif redis.call('HEXISTS', KEYS[3], member) == 0 then redis.call('ZADD', KEYS[1], 'LT', ARGV[i], member) end
+        end
+        return inflight
+        """;
+
+    /// <summary>
+    /// Schedules deliveries: those due within <see cref="NearHorizon"/> in the due set (an earlier score it already
+    /// holds stays) and wakes sleeping Dispatchers; later ones in their later bucket. A delivery already in flight or
+    /// held is left alone: the reconciler may have restored a new delivery from Postgres, and a Dispatcher claimed it,
+    /// between the publish's commit and this schedule, and adding it again would send it twice at once.
+    /// </summary>
     public async Task ScheduleAsync(IReadOnlyCollection<(QueuedDelivery Delivery, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return;
         var nearUntil = NearUntil();
-        var near = new List<SortedSetEntry>(deliveries.Count);
+        var near = new List<RedisValue>(deliveries.Count * 2);
         var later = new List<(QueuedDelivery, long)>();
+        var earliest = long.MaxValue;
         foreach (var (delivery, dueAt) in deliveries)
         {
             var at = dueAt.ToUnixTimeMilliseconds();
-            if (at <= nearUntil) near.Add(new SortedSetEntry(delivery.ToMember(), at));
-            else later.Add((delivery, at));
+            if (at > nearUntil)
+            {
+                later.Add((delivery, at));
+                continue;
+            }
+            near.Add(at);
+            near.Add(delivery.ToMember());
+            earliest = Math.Min(earliest, at);
         }
         // Every command goes out before any answer is awaited: one round trip on every publish.
         var writes = new List<Task>();
         if (near.Count > 0)
         {
-            // A big fan-out goes in chunks: one ZADD holds Redis, for every process, for as long as it runs (~1 µs
+            // A big fan-out goes in chunks: one script holds Redis, for every process, for as long as it runs (~1-2 µs
             // per member), and other clients' commands are served between chunks.
-            foreach (var chunk in near.Chunk(ScheduleChunk))
-                writes.Add(Db.SortedSetAddAsync(keys.Due, chunk, SortedSetWhen.LessThan));
-            writes.Add(Db.PublishAsync(keys.Wake, (long)near.Min(e => e.Score)));
+            foreach (var chunk in near.Chunk(ScheduleChunk * 2))
+                writes.Add(Db.ScriptEvaluateAsync(AddDueUnlessScheduledLua, DueKeys, chunk));
+            writes.Add(Db.PublishAsync(keys.Wake, earliest));
         }
         if (later.Count > 0)
         {
@@ -174,9 +201,9 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     /// <summary>
     /// A manual retry or recovery: makes these deliveries due at <paramref name="dueAt"/> (an earlier score already in
-    /// the due set stays), except those in flight, which it leaves alone and answers. One script, so no claim can come
-    /// between the look and the add: a delivery is never in the due set while in flight, and so never claimed, and sent,
-    /// a second time while its first attempt runs (its worker reschedules it from Postgres when done). For times within
+    /// the due set stays), except those in flight, which it leaves alone and answers, and those held under the caps, due
+    /// already. A delivery is never in the due set while in flight, and so never claimed, and sent, a second time while
+    /// its first attempt runs (its worker reschedules it from Postgres when done). For times within
     /// <see cref="NearHorizon"/> (a retry is due now).
     /// </summary>
     /// <returns>The deliveries not scheduled because an attempt of theirs is in flight.</returns>
@@ -184,18 +211,14 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     {
         if (deliveries.Count == 0) return [];
         var at = dueAt.ToUnixTimeMilliseconds();
-        var args = new RedisValue[deliveries.Count + 1];
-        args[0] = at;
-        var i = 1;
-        foreach (var delivery in deliveries) args[i++] = delivery.ToMember();
-        var inFlight = (RedisValue[])(await Db.ScriptEvaluateAsync("""
-            local inflight = {}
-            for i = 2, #ARGV do
-              if redis.call('ZSCORE', KEYS[2], ARGV[i]) then inflight[#inflight + 1] = ARGV[i]
-              else redis.call('ZADD', KEYS[1], 'LT', ARGV[1], ARGV[i]) end
-            end
-            return inflight
-            """, [keys.Due, keys.InFlight], args))!;
+        var args = new RedisValue[deliveries.Count * 2];
+        var i = 0;
+        foreach (var delivery in deliveries)
+        {
+            args[i++] = at;
+            args[i++] = delivery.ToMember();
+        }
+        var inFlight = (RedisValue[])(await Db.ScriptEvaluateAsync(AddDueUnlessScheduledLua, DueKeys, args))!;
         if (inFlight.Length < deliveries.Count) await Db.PublishAsync(keys.Wake, at);
         return Array.ConvertAll(inFlight, QueuedDelivery.FromMember);
     }
@@ -378,6 +401,9 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     }
 
     /// <summary>The keys of every cap script, in the order <see cref="InFlightCaps"/> expects them.</summary>
+    /// <summary>The keys of <see cref="AddDueUnlessScheduledLua"/>.</summary>
+    private RedisKey[] DueKeys => [keys.Due, keys.InFlight, keys.HeldBy];
+
     private RedisKey[] CapKeys => [keys.InFlight, keys.Due, keys.Busy, keys.Slots, keys.Held, keys.HeldBy];
 
     private RedisValue[] ReleaseArgs(QueuedDelivery delivery) => [_caps.PerWebhook, _caps.PerTenant, delivery.ToMember()];

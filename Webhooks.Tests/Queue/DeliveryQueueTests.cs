@@ -221,6 +221,23 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
         Assert.Equal(new[] { dueLater, unscheduled }.OrderBy(d => d.Id), (await _queue.ClaimDueAsync(Now, 10, Lease)).OrderBy(d => d.Id));
     }
 
+    [Fact]
+    public async Task A_publish_scheduling_a_delivery_the_reconciler_restored_and_a_worker_claimed_does_not_schedule_it_again()
+    {
+        // The publish committed; before its schedule reached Redis, a sweep restored the delivery from Postgres and a
+        // Dispatcher claimed it. The publish's schedule must not put it in the due set, where a second Dispatcher would
+        // claim and send it while the first attempt runs.
+        var delivery = NewDelivery();
+        Assert.Equal(1, await _queue.RestoreAsync([(delivery, Now)]));
+        Assert.Equal([delivery], await _queue.ClaimDueAsync(Now, 10, Lease));
+
+        await _queue.ScheduleAsync(delivery, Now);
+
+        Assert.Null(await ScoreAsync(delivery));
+        Assert.Empty(await _queue.ClaimDueAsync(Now, 10, Lease));
+        Assert.Equal(1, await InFlightCountAsync());
+    }
+
     private async Task<double?> ScoreAsync(QueuedDelivery delivery) => await Db.SortedSetScoreAsync(_keys.Due, delivery.ToMember());
 
     private async Task AssertNoLaterBucketsAsync()
