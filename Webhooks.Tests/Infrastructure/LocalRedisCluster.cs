@@ -73,9 +73,10 @@ public sealed class LocalRedisCluster : IAsyncDisposable
 
     /// <summary>FLUSHALL on every node: the whole cluster forgets every key at once, as a failed-over managed Redis
     /// without persistence would.</summary>
-    public async Task FlushAllAsync(CancellationToken ct)
+    /// <param name="exceptPort">A node left alone (one the caller flushes itself).</param>
+    public async Task FlushAllAsync(CancellationToken ct, int? exceptPort = null)
     {
-        foreach (var port in Ports)
+        foreach (var port in Ports.Where(p => p != exceptPort))
         {
             var flushed = await RunCliAsync(["-p", port.ToString(), "flushall"], ct);
             if (flushed.Output.Trim() != "OK") throw new InvalidOperationException($"FLUSHALL on {port}: {flushed.Output}");
