@@ -59,7 +59,10 @@ internal sealed record BenchOptions
     public int FairnessSlowRate { get; init; } = 50;
     public TimeSpan FairnessSlowDelay { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary><c>--caps off</c>: the app runs with caps so high they never bind, for the "before" figures.</summary>
-    public bool FairnessCapsOff { get; init; }
+    public bool FairnessCapsOff => Caps == (CapsOffPerWebhook, CapsOffPerTenant);
+
+    /// <summary><c>--caps W/T</c> (or <c>off</c>): the in-flight caps the app runs with; null for the defaults.</summary>
+    public (int PerWebhook, int PerTenant)? Caps { get; init; }
 
     /// <summary>Scale-out: the backlog each step of the dispatchers scenario drains, and the slow receiver's answer time.</summary>
     public int DispatchersEvents { get; init; } = 12_000;
@@ -96,7 +99,7 @@ internal sealed record BenchOptions
 
     public const string Usage = """
         Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness,dispatchers,retention]
-                          [--caps off]
+                          [--caps off|W/T]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
                           [--dispatch-events N] [--latency-rates N,N] [--latency-seconds N] [--breakdown] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
@@ -107,6 +110,7 @@ internal sealed record BenchOptions
           --breakdown       the services export spans to the bench, which prints the latency breakdown (with --only latency)
           --retry-events    how many events the retry scenario publishes, at 100/s (default 1500)
           --caps off        run the app with in-flight caps so high they never bind (fairness "before" figures)
+          --caps W/T        run the app with MaxInFlightPerWebhook W and MaxInFlightPerTenant T (to choose the defaults)
         """;
 
     /// <summary>Parses the command line; returns null (after printing why) when it is not understood.</summary>
@@ -145,7 +149,12 @@ internal sealed record BenchOptions
                     break;
                 case "--retry-events" when Positive(value, out var n): options = options with { RetryEvents = n }; break;
                 case "--latency-seconds" when Positive(value, out var n): options = options with { LatencyDuration = TimeSpan.FromSeconds(n) }; break;
-                case "--caps" when value is "on" or "off": options = options with { FairnessCapsOff = value == "off" }; break;
+                case "--caps" when value is "on" or "off":
+                    options = options with { Caps = value == "off" ? (CapsOffPerWebhook, CapsOffPerTenant) : null };
+                    break;
+                case "--caps" when value.Split('/') is [var w, var t] && Positive(w, out var perWebhook) && Positive(t, out var perTenant):
+                    options = options with { Caps = (perWebhook, perTenant) };
+                    break;
                 case "--scale-scheduled" when Positive(value, out var n): options = options with { ScaleScheduled = n }; break;
                 default: return Fail($"Not understood: {arg} {value}.");
             }

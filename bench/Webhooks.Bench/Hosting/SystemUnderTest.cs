@@ -47,9 +47,8 @@ internal sealed class SystemUnderTest : IAsyncDisposable
         "--Webhooks:Alerts:DisableAfter=1000000",
         // One tenant publishes flat out: the limit is raised out of reach, but its check still runs on every publish.
         "--Webhooks:Limits:PublishPerSecondPerTenant=1000000",
-        .. options.FairnessCapsOff
-            ? (string[])[$"--Webhooks:Delivery:MaxInFlightPerWebhook={BenchOptions.CapsOffPerWebhook}",
-                $"--Webhooks:Delivery:MaxInFlightPerTenant={BenchOptions.CapsOffPerTenant}"]
+        .. options.Caps is var (perWebhook, perTenant)
+            ? (string[])[$"--Webhooks:Delivery:MaxInFlightPerWebhook={perWebhook}", $"--Webhooks:Delivery:MaxInFlightPerTenant={perTenant}"]
             : [],
     ];
 

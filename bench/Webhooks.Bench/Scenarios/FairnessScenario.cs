@@ -65,9 +65,7 @@ internal sealed class FairnessScenario : IScenario
 
     private static string CapsLabel(BenchOptions o)
     {
-        var (perWebhook, perTenant) = o.FairnessCapsOff
-            ? (BenchOptions.CapsOffPerWebhook, BenchOptions.CapsOffPerTenant)
-            : (new DeliveryOptions().MaxInFlightPerWebhook, new DeliveryOptions().MaxInFlightPerTenant);
+        var (perWebhook, perTenant) = o.Caps ?? (new DeliveryOptions().MaxInFlightPerWebhook, new DeliveryOptions().MaxInFlightPerTenant);
         return $"caps {perWebhook}/webhook, {perTenant}/tenant{(o.FairnessCapsOff ? ": off, as before the caps" : "")}";
     }
 
