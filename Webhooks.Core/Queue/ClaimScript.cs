@@ -11,7 +11,7 @@ namespace Webhooks.Core.Queue;
 /// one looked at leaves the due set, to in-flight (claimed, holding a slot) or to its line in held, so no claim looks
 /// at it again until a slot is granted to it; one already in flight (a stale earlier score) is dropped. It stops once
 /// <c>max</c> are claimed or <c>holdMax</c> were held. It answers the claimed members, the first starts of the later
-/// index (the buckets to name next time) and the promotion budget left.
+/// index (the buckets to name next time), the promotion budget left and the due set's earliest score (-1 when empty).
 /// </summary>
 internal static class ClaimScript
 {
@@ -101,6 +101,8 @@ internal static class ClaimScript
           end
           if n > 0 then redis.call('ZADD', inflight, unpack(leases)) end
         end
-        return {claimed, redis.call('ZRANGE', later, 0, tonumber(ARGV[6]) - 1), budget}
+        -- The due set's earliest score, so the caller knows when to claim next without another round trip.
+        local first = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+        return {claimed, redis.call('ZRANGE', later, 0, tonumber(ARGV[6]) - 1), budget, first[2] or -1}
         """;
 }

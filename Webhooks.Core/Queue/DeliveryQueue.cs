@@ -231,7 +231,12 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     /// <paramref name="now"/> into the due set.
     /// </summary>
     /// <returns>The claimed deliveries: the caller's to read and send, each holding a slot until its ack or reschedule.</returns>
-    public async Task<IReadOnlyList<QueuedDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease)
+    public async Task<IReadOnlyList<QueuedDelivery>> ClaimDueAsync(DateTimeOffset now, int max, TimeSpan lease) =>
+        (await ClaimAsync(now, max, lease)).Deliveries;
+
+    /// <summary><see cref="ClaimDueAsync"/>, answering also when the next claim is due (as <see cref="NextDueAtAsync"/>
+    /// would, read in the same script): a Dispatcher's turn is one round trip, not three.</summary>
+    public async Task<Claim> ClaimAsync(DateTimeOffset now, int max, TimeSpan lease)
     {
         var promoteUntil = (now + NearHorizon).ToUnixTimeMilliseconds();
         var claimed = new List<QueuedDelivery>();
@@ -258,7 +263,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             Volatile.Write(ref _laterHead, head);
             budget = (long)answer[2];
             var unnamed = head.Where(start => start <= promoteUntil && !named.Contains(start)).ToArray();
-            if (call == 2 || budget <= 0 || unnamed.Length == 0) return claimed;
+            if (call == 2 || budget <= 0 || unnamed.Length == 0) return new Claim(claimed, NextDueAt((long)answer[3], head));
             named = unnamed;
         }
     }
@@ -267,10 +272,11 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     /// <summary>The delivery is finished (or handed back to Postgres' care): forget it, and give its slot under the
     /// caps, if it held one, to the next delivery waiting for it.</summary>
-    public async Task AckAsync(QueuedDelivery delivery)
-    {
-        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) > 0) await WakeAsync();
-    }
+    /// <remarks>A slot it grants makes a held delivery due, but wakes no one through Redis: the Dispatcher that acks
+    /// wakes its own loop for every delivery it finishes, and claims at once (its freed slot included), and the others
+    /// look at least once a second. A PUBLISH per grant cost a round trip, and a claim in every Dispatcher, per delivery
+    /// of a capped backlog.</remarks>
+    public Task AckAsync(QueuedDelivery delivery) => Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
     /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{QueuedDelivery, DateTimeOffset}})"/> would pick,
@@ -280,15 +286,13 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
-        var writes = new List<Task> { release };
+        var writes = new List<Task> { transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) };
         if (at <= NearUntil())
             writes.Add(transaction.SortedSetAddAsync(keys.Due, delivery.ToMember(), at, SortedSetWhen.LessThan));
         else
             writes.AddRange(LaterBuckets.Append(transaction, keys, [(delivery, at)]));
         writes.Add(transaction.ExecuteAsync());
-        await Task.WhenAll(writes);
-        if ((long)await release > 0) await WakeAsync();
+        await Task.WhenAll(writes); // a slot granted wakes no one through Redis: see AckAsync
     }
 
     /// <summary>
@@ -355,10 +359,17 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     {
         var due = Db.SortedSetRangeByRankWithScoresAsync(keys.Due, 0, 0);
         var later = Db.SortedSetRangeByRankWithScoresAsync(keys.Later, 0, 0);
-        DateTimeOffset? next = (await due) is [var first] ? DateTimeOffset.FromUnixTimeMilliseconds((long)first.Score) : null;
-        if ((await later) is [var bucket])
+        return NextDueAt((await due) is [var first] ? (long)first.Score : -1, (await later) is [var bucket] ? [(long)bucket.Score] : []);
+    }
+
+    /// <param name="firstDueMs">The due set's earliest score; -1 when it is empty.</param>
+    /// <param name="laterHead">The first starts of the later index (a bucket's score is its start).</param>
+    private static DateTimeOffset? NextDueAt(long firstDueMs, long[] laterHead)
+    {
+        DateTimeOffset? next = firstDueMs >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(firstDueMs) : null;
+        if (laterHead is [var start, ..])
         {
-            var promoteAt = DateTimeOffset.FromUnixTimeMilliseconds((long)bucket.Score) - NearHorizon;
+            var promoteAt = DateTimeOffset.FromUnixTimeMilliseconds(start) - NearHorizon;
             if (next is null || promoteAt < next) next = promoteAt;
         }
         return next;

@@ -74,21 +74,23 @@ internal sealed partial class DeliveryLoop(
             return;
         }
         var claimedAt = time.GetUtcNow() + ClaimAhead;
-        IReadOnlyList<QueuedDelivery> claimed;
-        using (var claim = DispatcherTelemetry.ActivitySource.StartActivity("claim deliveries"))
+        Claim claim;
+        using (var span = DispatcherTelemetry.ActivitySource.StartActivity("claim deliveries"))
         {
-            claimed = await queue.ClaimDueAsync(claimedAt, free, options.Value.Lease);
-            claim?.SetTag("webhooks.deliveries.count", claimed.Count);
+            claim = await queue.ClaimAsync(claimedAt, free, options.Value.Lease);
+            span?.SetTag("webhooks.deliveries.count", claim.Deliveries.Count);
             // An idle loop looks at least once a second: a claim of nothing is not worth a span in the dashboard.
-            if (claimed.Count == 0 && claim is not null) claim.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
+            if (claim.Deliveries.Count == 0 && span is not null) span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }
+        var claimed = claim.Deliveries;
         if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease);
         // More may be due right now. (A claim that set aside its share of a capped backlog leaves the rest due, and the
-        // next due time below is then now.)
+        // next due time is then now.)
         if (claimed.Count == free) return;
 
-        var next = await queue.NextDueAtAsync();
-        var sleep = next is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
+        // As the claim saw it: a publish since then, or a delivery finished here, sets the wake signal, so nothing due is
+        // slept through (a slot granted by another Dispatcher's ack is that one's to claim).
+        var sleep = claim.NextDueAt is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
         await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
     }
 

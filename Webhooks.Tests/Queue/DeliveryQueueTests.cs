@@ -222,6 +222,27 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     }
 
     [Fact]
+    public async Task A_claim_answers_when_the_next_claim_is_due_as_the_schedule_has_it()
+    {
+        var (now, soon, inAnHour) = (NewDelivery(), NewDelivery(), NewDelivery());
+        await _queue.ScheduleAsync([(now, Now), (soon, Now + TimeSpan.FromSeconds(5)), (inAnHour, Now + TimeSpan.FromHours(1))]);
+
+        var claim = await _queue.ClaimAsync(Now, 10, Lease);
+        Assert.Equal([now], claim.Deliveries);
+        Assert.Equal(Now + TimeSpan.FromSeconds(5), claim.NextDueAt);
+        Assert.Equal(await _queue.NextDueAtAsync(), claim.NextDueAt);
+
+        // Only the later bucket left: next is when it is to be promoted.
+        claim = await _queue.ClaimAsync(Now + TimeSpan.FromSeconds(5), 10, Lease);
+        Assert.Equal([soon], claim.Deliveries);
+        Assert.Equal(Now + TimeSpan.FromHours(1) - DeliveryQueue.NearHorizon, claim.NextDueAt);
+
+        claim = await _queue.ClaimAsync(Now + TimeSpan.FromHours(1), 10, Lease);
+        Assert.Equal([inAnHour], claim.Deliveries);
+        Assert.Null(claim.NextDueAt);
+    }
+
+    [Fact]
     public async Task A_publish_scheduling_a_delivery_the_reconciler_restored_and_a_worker_claimed_does_not_schedule_it_again()
     {
         // The publish committed; before its schedule reached Redis, a sweep restored the delivery from Postgres and a
