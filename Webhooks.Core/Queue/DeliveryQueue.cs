@@ -272,11 +272,10 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     /// <summary>The delivery is finished (or handed back to Postgres' care): forget it, and give its slot under the
     /// caps, if it held one, to the next delivery waiting for it.</summary>
-    /// <remarks>A slot it grants makes a held delivery due, but wakes no one through Redis: the Dispatcher that acks
-    /// wakes its own loop for every delivery it finishes, and claims at once (its freed slot included), and the others
-    /// look at least once a second. A PUBLISH per grant cost a round trip, and a claim in every Dispatcher, per delivery
-    /// of a capped backlog.</remarks>
-    public Task AckAsync(QueuedDelivery delivery) => Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
+    public async Task AckAsync(QueuedDelivery delivery)
+    {
+        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) > 0) await WakeAsync();
+    }
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
     /// tier <see cref="ScheduleAsync(IReadOnlyCollection{ValueTuple{QueuedDelivery, DateTimeOffset}})"/> would pick,
@@ -286,13 +285,15 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var writes = new List<Task> { transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) };
+        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
+        var writes = new List<Task> { release };
         if (at <= NearUntil())
             writes.Add(transaction.SortedSetAddAsync(keys.Due, delivery.ToMember(), at, SortedSetWhen.LessThan));
         else
             writes.AddRange(LaterBuckets.Append(transaction, keys, [(delivery, at)]));
         writes.Add(transaction.ExecuteAsync());
-        await Task.WhenAll(writes); // a slot granted wakes no one through Redis: see AckAsync
+        await Task.WhenAll(writes);
+        if ((long)await release > 0) await WakeAsync();
     }
 
     /// <summary>

@@ -88,8 +88,8 @@ internal sealed partial class DeliveryLoop(
         // next due time is then now.)
         if (claimed.Count == free) return;
 
-        // As the claim saw it: a publish since then, or a delivery finished here, sets the wake signal, so nothing due is
-        // slept through (a slot granted by another Dispatcher's ack is that one's to claim).
+        // As the claim saw it: a publish, a grant or a delivery finished here since then sets the wake signal, so nothing
+        // due is slept through.
         var sleep = claim.NextDueAt is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
         await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
     }
