@@ -54,7 +54,8 @@ internal sealed class DispatchersScenario : IScenario
                 }
                 foreach (var (receiver, delay) in receivers)
                 {
-                    inbox.Delay = delay;
+                    // The receiver runs in a process of its own: the delay is set there, not on this copy of the inbox.
+                    await context.Receiver.SetDelayAsync(inbox, delay, ct);
                     var label = $"{Name} {dispatchers}× {receiver}";
                     var rate = await DrainAsync(context, label, tenants, inbox, o.DispatchersEvents, ct);
                     rates[receiver].Add(rate);
@@ -64,7 +65,7 @@ internal sealed class DispatchersScenario : IScenario
         }
         finally
         {
-            inbox.Delay = TimeSpan.Zero;
+            await context.Receiver.SetDelayAsync(inbox, TimeSpan.Zero, CancellationToken.None);
             foreach (var extra in extras) await extra.DisposeAsync();
         }
 
@@ -85,14 +86,14 @@ internal sealed class DispatchersScenario : IScenario
         await context.QuietAsync(label, ct);
         var before = inbox.Requests;
         var delivered = inbox.Deliveries;
-        inbox.Hold();
+        await context.Receiver.HoldAsync(inbox, ct);
         try
         {
             await PublishAsync(context, tenants, events, ct);
         }
         finally
         {
-            inbox.Open();
+            await context.Receiver.OpenAsync(inbox, CancellationToken.None);
         }
         var started = Stopwatch.GetTimestamp();
         await using (ProgressLine.Start(label, () => $"{inbox.Deliveries - delivered,8:N0} received of {events:N0}"))
