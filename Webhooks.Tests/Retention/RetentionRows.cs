@@ -12,7 +12,9 @@ internal static class RetentionRows
     /// <summary>A cleaner over the stack's database, as the Dispatcher builds it, with the given batch size.</summary>
     public static RetentionCleaner Cleaner(TestStack stack, int batchSize = 1000) =>
         new(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(),
-            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionCleaner>.Instance);
+            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { BatchSize = batchSize }),
+            Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { RetrySchedule = DeliveryOptions.DefaultRetrySchedule }),
+            NullLogger<RetentionCleaner>.Instance);
 
     public static async Task<HashSet<Guid>> DeliveryIdsAsync(TestStack stack)
     {
