@@ -44,6 +44,7 @@ internal sealed class OptionsValidation :
         Check(errors, o.SuccessfulFor >= TimeSpan.FromHours(1), $"{s}:SuccessfulFor must be at least 01:00:00 (was {o.SuccessfulFor}).");
         Check(errors, o.FailedFor >= TimeSpan.FromHours(1), $"{s}:FailedFor must be at least 01:00:00 (was {o.FailedFor}).");
         Check(errors, o.BatchSize is >= 1 and <= 100_000, $"{s}:BatchSize must be between 1 and 100000 (was {o.BatchSize}).");
+        Check(errors, o.PartitionsAhead is >= 1 and <= 52, $"{s}:PartitionsAhead must be between 1 and 52 (was {o.PartitionsAhead}).");
         Check(errors, Cronos.CronExpression.TryParse(o.Schedule, out _),
             $"{s}:Schedule must be a five-field cron expression (was '{o.Schedule}').");
     });

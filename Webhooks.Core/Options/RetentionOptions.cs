@@ -14,6 +14,10 @@ public sealed class RetentionOptions
     /// <summary>Cron expression in UTC (default <c>0 4 * * 0</c>, Sunday 04:00).</summary>
     public string Schedule { get; set; } = "0 4 * * 0";
 
-    /// <summary>Rows deleted per statement (default 1000), so no statement holds locks for long.</summary>
+    /// <summary>Rows deleted per statement (default 1000), so no statement holds locks for long. Only rows outside the
+    /// weekly partitions are deleted row by row (see README "Retention").</summary>
     public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Weekly partitions of deliveries and attempts created ahead of the current week (default 4), 1 – 52.</summary>
+    public int PartitionsAhead { get; set; } = 4;
 }

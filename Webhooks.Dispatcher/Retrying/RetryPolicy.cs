@@ -39,6 +39,20 @@ internal sealed class RetryPolicy
     /// claimed again: as long as a first retry waits, without an attempt being counted.</summary>
     public DateTimeOffset OwnFaultRetryAt(DateTimeOffset now) => now + (_schedule.Length > 0 ? _schedule[0] : TimeSpan.FromMinutes(1));
 
+    /// <summary>The longest a delivery can stay live after it is created, from its first attempt to its last without a
+    /// manual retry: every scheduled delay at its most jitter, or the longest Retry-After honoured if longer, plus a
+    /// whole lease per attempt. Retention drops a week of deliveries only once its newest could have ended this long ago.</summary>
+    public static TimeSpan LongestChain(DeliveryOptions options)
+    {
+        var chain = TimeSpan.Zero;
+        foreach (var delay in options.RetrySchedule)
+        {
+            var most = delay >= TimeSpan.FromSeconds(1) ? delay * (1 + JitterFraction) : delay;
+            chain += most > options.MaxRetryAfter ? most : options.MaxRetryAfter;
+        }
+        return chain + (options.RetrySchedule.Length + 1) * options.Lease;
+    }
+
     /// <summary>Attempts a delivery gets before it is failed: the first plus one per scheduled retry.</summary>
     public int MaxAttempts => _schedule.Length + 1;
 

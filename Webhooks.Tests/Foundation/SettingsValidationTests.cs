@@ -21,6 +21,7 @@ public sealed class SettingsValidationTests(InfrastructureFixture infrastructure
     [InlineData("Webhooks:Delivery:RequestTimeout", "00:00:00")]
     [InlineData("Webhooks:Alerts:DisableAfter", "0")]
     [InlineData("Webhooks:Retention:Schedule", "not a cron")]
+    [InlineData("Webhooks:Retention:PartitionsAhead", "0")]
     [InlineData("Webhooks:Reconciler:Interval", "00:00:00")]
     [InlineData("Webhooks:Events:MaxPayloadBytes", "10")]
     [InlineData("Webhooks:Secrets:EncryptionKey", "short")]

@@ -12,7 +12,39 @@ internal static class RetentionRows
     /// <summary>A cleaner over the stack's database, as the Dispatcher builds it, with the given batch size.</summary>
     public static RetentionCleaner Cleaner(TestStack stack, int batchSize = 1000) =>
         new(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(),
-            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { BatchSize = batchSize }), NullLogger<RetentionCleaner>.Instance);
+            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { BatchSize = batchSize }),
+            Microsoft.Extensions.Options.Options.Create(new DeliveryOptions { RetrySchedule = DeliveryOptions.DefaultRetrySchedule }),
+            NullLogger<RetentionCleaner>.Instance);
+
+    /// <summary>A partition maintainer over the stack's database, as the Dispatcher builds it.</summary>
+    public static PartitionMaintainer Maintainer(TestStack stack, int weeksAhead = 2) =>
+        new(stack.ApiServices.GetRequiredService<IServiceScopeFactory>(), TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new RetentionOptions { PartitionsAhead = weeksAhead }), NullLogger<PartitionMaintainer>.Instance);
+
+    /// <summary>The partition a delivery's row is in, or null when there is no such delivery.</summary>
+    public static async Task<string?> PartitionOfAsync(TestStack stack, Guid deliveryId)
+    {
+        await using var command = stack.DataSource.CreateCommand("SELECT tableoid::regclass::text FROM deliveries WHERE id = $1");
+        command.Parameters.AddWithValue(deliveryId);
+        return (string?)await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Whether the table exists.</summary>
+    public static async Task<bool> TableExistsAsync(TestStack stack, string name)
+    {
+        await using var command = stack.DataSource.CreateCommand("SELECT to_regclass($1) IS NOT NULL");
+        command.Parameters.AddWithValue(name);
+        return (bool)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>Attempts of each of these deliveries.</summary>
+    public static async Task<Dictionary<Guid, int>> AttemptsOfAsync(TestStack stack, params Guid[] deliveryIds)
+    {
+        await using var db = stack.CreateDbContext();
+        var counts = await db.DeliveryAttempts.Where(a => deliveryIds.Contains(a.DeliveryId)).GroupBy(a => a.DeliveryId)
+            .Select(g => new { g.Key, Count = g.Count() }).ToListAsync(TestContext.Current.CancellationToken);
+        return deliveryIds.ToDictionary(id => id, id => counts.SingleOrDefault(c => c.Key == id)?.Count ?? 0);
+    }
 
     public static async Task<HashSet<Guid>> DeliveryIdsAsync(TestStack stack)
     {

@@ -22,6 +22,10 @@ internal sealed class DeliveryAttemptConfiguration : IEntityTypeConfiguration<De
 
     public void Configure(EntityTypeBuilder<DeliveryAttempt> builder)
     {
+        // delivery_attempts is partitioned by delivery_id (the same week as its delivery, so the two are dropped together
+        // and the unique (delivery_id, number) fence still holds), and a partitioned table's keys must include that column.
+        builder.HasKey(a => new { a.Id, a.DeliveryId });
+        builder.Property(a => a.Id).ValueGeneratedOnAdd();
         builder.HasIndex(a => new { a.DeliveryId, a.Number }).IsUnique();
         builder.Property(a => a.RequestHeaders).HasConversion(HeadersAsJson, HeadersComparer).HasColumnType("jsonb");
         builder.Property(a => a.ResponseHeaders).HasConversion(HeadersAsJson!, HeadersComparer!).HasColumnType("jsonb");

@@ -197,7 +197,7 @@ namespace Webhooks.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
-                    b.HasKey("Id")
+                    b.HasKey("Id", "DeliveryId")
                         .HasName("pk_delivery_attempts");
 
                     b.HasIndex("DeliveryId", "Number")
@@ -701,7 +701,7 @@ namespace Webhooks.Core.Data.Migrations
                     b.HasOne("Webhooks.Core.Data.Entities.Event", "Event")
                         .WithMany()
                         .HasForeignKey("EventId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.NoAction)
                         .IsRequired()
                         .HasConstraintName("fk_deliveries_events_event_id");
 
@@ -722,7 +722,7 @@ namespace Webhooks.Core.Data.Migrations
                     b.HasOne("Webhooks.Core.Data.Entities.Delivery", null)
                         .WithMany("Attempts")
                         .HasForeignKey("DeliveryId")
-                        .OnDelete(DeleteBehavior.Cascade)
+                        .OnDelete(DeleteBehavior.NoAction)
                         .IsRequired()
                         .HasConstraintName("fk_delivery_attempts_deliveries_delivery_id");
                 });

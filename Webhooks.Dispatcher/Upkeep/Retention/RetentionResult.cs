@@ -3,9 +3,19 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 /// <summary>What one retention run deleted.</summary>
 /// <param name="Ran">False when another Dispatcher held the retention lock, so this one did nothing.</param>
 /// <param name="Batches">DELETE statements that removed at least one row.</param>
+/// <remarks>The counts are of rows deleted one by one (outside the weekly partitions); see <see cref="Weeks"/>.</remarks>
 internal sealed record RetentionResult(bool Ran, int SuccessfulDeliveries, int FailedDeliveries, int Attempts, int Events, int Batches)
 {
     public static readonly RetentionResult Skipped = new(false, 0, 0, 0, 0, 0);
 
     public int Deliveries => SuccessfulDeliveries + FailedDeliveries;
+
+    /// <summary>Weeks of deliveries and attempts dropped whole (pairs of partitions); their rows are not counted above.</summary>
+    public int Weeks { get; init; }
+
+    /// <summary>Rows the dropped weeks held, as Postgres estimates them (no one counts rows about to be dropped).</summary>
+    public long WeekRows { get; init; }
+
+    /// <summary>Deliveries of the dropped weeks kept (not yet past retention, or live), moved to the DEFAULT partition.</summary>
+    public int KeptDeliveries { get; init; }
 }

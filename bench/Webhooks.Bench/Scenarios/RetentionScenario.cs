@@ -10,10 +10,12 @@ namespace Webhooks.Bench.Scenarios;
 /// <summary>
 /// Retention at scale (issue 16): how fast the real cleanup removes expired rows while ingest runs, and what it does to
 /// ingest. Seeds <see cref="BenchOptions.RetentionDeliveries"/> successful deliveries 130 days old (each with its event
-/// and one attempt, cloned in SQL from one real delivery, so every column is as the app writes it), publishes at a
-/// steady rate with nothing to clean (the baseline), then starts one more Dispatcher whose retention schedule fires
-/// every minute and publishes at the same rate while it deletes. Reports rows deleted per second (deliveries, attempts
-/// and events) and the publish round trip in both phases.
+/// and one attempt, cloned in SQL from one real delivery, so every column is as the app writes it) into the weekly
+/// partitions of their time, as the app would have written them then; publishes at a steady rate with nothing to clean
+/// (the baseline), then starts one more Dispatcher whose retention schedule fires every minute and publishes at the
+/// same rate while it cleans. Deliveries and attempts go with their week's partitions; events (not partitioned) are
+/// still deleted row by row: reports both, rows removed per second of cleanup, and the publish round trip in both
+/// phases.
 /// </summary>
 internal sealed class RetentionScenario : IScenario
 {
@@ -56,21 +58,30 @@ internal sealed class RetentionScenario : IScenario
         using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var during = Paced.RunAsync($"{Name} during cleanup", PublishRate, o.RetentionPhase, 64, PublishAsync, stopPublishing.Token);
         long left;
+        TimeSpan? weeksGone = null;
         while ((left = await ExpiredAsync(context.Database, ct)) > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
+        {
+            if (weeksGone is null && await ExpiredDeliveriesAsync(context.Database, ct) == 0) weeksGone = Stopwatch.GetElapsedTime(cleaning);
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
         var cleaned = Stopwatch.GetElapsedTime(cleaning);
+        weeksGone ??= cleaned;
         var duringResult = await during;
 
         var rows = seeded - left;
         var rowsPerSecond = rows / cleaned.TotalSeconds;
+        var weekRows = 2L * o.RetentionDeliveries;
         context.Report.Details[Name] = new
         {
             seededRows = seeded, deletedRows = rows, seconds = cleaned.TotalSeconds, rowsPerSecond,
+            deliveriesAndAttempts = weekRows, deliveriesAndAttemptsGoneAfterSeconds = weeksGone.Value.TotalSeconds,
             publishRate = PublishRate, baseline = baseline.Summary, duringCleanup = duringResult.Summary,
         };
         var note = left > 0 ? $"; {left:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
-        context.Report.Add(new Figure(Name, $"Retention: expired rows deleted while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts and events)",
-            $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s){note}", Figure.None, Figure.None, null));
+        context.Report.Add(new Figure(Name, $"Retention: expired rows removed while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts and events)",
+            $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s; the {weekRows:N0} deliveries and attempts, "
+            + $"dropped with their weeks' partitions, were gone after {weeksGone.Value.TotalSeconds:0.0} s, the events deleted row by row took the rest){note}",
+            Figure.None, Figure.None, null));
         context.Report.Add(new Figure(Name, $"Publish round trip at {PublishRate}/s: alone / while retention deletes",
             $"p50 {baseline.Latency.P50:0.0} / p99 {baseline.Latency.P99:0.0} ms; p50 {duringResult.Latency.P50:0.0} / p99 {duringResult.Latency.P99:0.0} ms"
             + duringResult.ErrorSuffix, Figure.None, Figure.None, null));
@@ -99,12 +110,35 @@ internal sealed class RetentionScenario : IScenario
         throw new TimeoutException("The template delivery did not succeed in time.");
     }
 
-    /// <summary>Clones the template's event, delivery and attempt <paramref name="count"/> times, 100 days old. Every
-    /// column is copied, except ids (derived from the row number, so the three rows of a clone reference each other) and
-    /// timestamps (all set to the age): so the seed follows the schema as it is, whatever columns it has.</summary>
+    /// <summary>Clones the template's event, delivery and attempt <paramref name="count"/> times, 130 days old. Every
+    /// column is copied, except ids (UUIDv7s of the age, one millisecond apart, with the rest derived from the row number,
+    /// so the three rows of a clone reference each other) and timestamps (all set to the age): so the seed follows the
+    /// schema as it is, whatever columns it has. The weeks the ids fall in get their partitions first, as the
+    /// Dispatcher's PartitionMaintainer would have made them then (its names and bounds), so the rows land in them and
+    /// not in the DEFAULT partition.</summary>
     private static async Task<long> SeedAsync(NpgsqlDataSource db, Template template, int count, CancellationToken ct)
     {
         var seeding = Stopwatch.GetTimestamp();
+        var start = DateTimeOffset.UtcNow - Age;
+        await using (var partitions = db.CreateCommand($"""
+            DO $seed$
+            DECLARE week timestamp; t text;
+            BEGIN
+                FOR week IN SELECT generate_series(date_trunc('week', $ts${start.UtcDateTime:O}$ts$::timestamp),
+                                                   $ts${start.UtcDateTime.AddMilliseconds(count):O}$ts$::timestamp, interval '7 days')
+                LOOP
+                    FOREACH t IN ARRAY ARRAY['deliveries', 'delivery_attempts'] LOOP
+                        EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                            t || '_p' || to_char(week, 'YYYYMMDD'), t,
+                            lpad(to_hex((extract(epoch FROM week) * 1000)::bigint), 12, '0') || repeat('0', 20),
+                            lpad(to_hex((extract(epoch FROM week + interval '7 days') * 1000)::bigint), 12, '0') || repeat('0', 20));
+                    END LOOP;
+                END LOOP;
+            END
+            $seed$
+            """))
+            await partitions.ExecuteNonQueryAsync(ct);
+        var startMs = start.ToUnixTimeMilliseconds();
         for (var from = 1; from <= count; from += SeedChunk)
         {
             var to = Math.Min(count, from + SeedChunk - 1);
@@ -114,9 +148,9 @@ internal sealed class RetentionScenario : IScenario
                 var columns = await ColumnsAsync(db, table, ct);
                 var values = columns.Select(c => c.Name switch
                 {
-                    "id" => $"md5('{table}' || g)::uuid",
-                    "event_id" => "md5('events' || g)::uuid",
-                    "delivery_id" => "md5('deliveries' || g)::uuid",
+                    "id" => Uuid7(table, startMs),
+                    "event_id" => Uuid7("events", startMs),
+                    "delivery_id" => Uuid7("deliveries", startMs),
                     "idempotency_key" => "NULL",
                     _ when c.Type == "timestamp with time zone" => $"t.{c.Name} - interval '{Age.TotalDays} days'",
                     _ => $"t.{c.Name}",
@@ -134,6 +168,10 @@ internal sealed class RetentionScenario : IScenario
         return await ExpiredAsync(db, ct);
     }
 
+    /// <summary>Row g's id in <paramref name="table"/>: the UUIDv7 layout, its millisecond <paramref name="startMs"/> + g.</summary>
+    private static string Uuid7(string table, long startMs) =>
+        $"(lpad(to_hex({startMs} + g), 12, '0') || '7' || substr(md5('{table}' || g), 1, 3) || '8' || substr(md5('{table}' || g), 4, 15))::uuid";
+
     private static async Task<List<(string Name, string Type)>> ColumnsAsync(NpgsqlDataSource db, string table, CancellationToken ct)
     {
         await using var command = db.CreateCommand("""
@@ -146,6 +184,12 @@ internal sealed class RetentionScenario : IScenario
         var columns = new List<(string, string)>();
         while (await reader.ReadAsync(ct)) columns.Add((reader.GetString(0), reader.GetString(1)));
         return columns;
+    }
+
+    private static async Task<long> ExpiredDeliveriesAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days'");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>The seeded rows still there: deliveries (each with its attempt, deleted with it) and events. Nothing

@@ -1,0 +1,77 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Webhooks.Dispatcher.Upkeep.Retention;
+
+/// <summary>
+/// The weekly partitions of <c>deliveries</c> (by id) and <c>delivery_attempts</c> (by delivery_id, so an attempt lives
+/// and dies with its delivery). Every id is a UUIDv7, whose first 48 bits are its unix milliseconds: a week is the
+/// range [lowest id of Monday 00:00 UTC, lowest id of the next Monday). A week's partition is named
+/// <c>{table}_pYYYYMMDD</c> after its Monday (as the PartitionedDeliveries migration names them); the migration also
+/// leaves a <c>DEFAULT</c> partition (a safety net: an id no week covers still inserts) and, in a database that had
+/// rows, the old table as the partition of everything before its first week.
+/// </summary>
+internal static partial class DeliveryPartitions
+{
+    public static readonly TimeSpan Width = TimeSpan.FromDays(7);
+
+    /// <summary>Partitioned by id, and by delivery_id: partitions of the two with the same bounds are dropped together.</summary>
+    public const string Deliveries = "deliveries";
+    public const string Attempts = "delivery_attempts";
+
+    /// <summary>One partition; <see cref="From"/> null for MINVALUE, both null for the DEFAULT partition.</summary>
+    public sealed record Partition(string Name, DateTimeOffset? From, DateTimeOffset? To)
+    {
+        public bool IsDefault => From is null && To is null;
+    }
+
+    /// <summary>Monday 00:00 UTC of the week holding <paramref name="time"/>.</summary>
+    public static DateTimeOffset WeekOf(DateTimeOffset time)
+    {
+        var day = time.UtcDateTime.Date;
+        return new DateTimeOffset(day.AddDays(-(((int)day.DayOfWeek + 6) % 7)), TimeSpan.Zero);
+    }
+
+    public static string NameOf(string table, DateTimeOffset weekStart) =>
+        $"{table}_p{weekStart.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}";
+
+    /// <summary>The lowest UUIDv7 of this millisecond: every id made at or after it sorts at or after it.</summary>
+    public static Guid LowestId(DateTimeOffset time) =>
+        Guid.ParseExact(time.ToUnixTimeMilliseconds().ToString("x12", CultureInfo.InvariantCulture) + new string('0', 20), "N");
+
+    /// <summary>The millisecond a UUIDv7 was made for.</summary>
+    public static DateTimeOffset TimeOf(Guid id) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id.ToString("N")[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+
+    /// <summary>The partitions of <paramref name="table"/>, with their bounds read from the catalog.</summary>
+    public static async Task<List<Partition>> ListAsync(DbConnection connection, string table, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = '{table}'::regclass ORDER BY c.relname
+            """;
+        var partitions = new List<Partition>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var (name, bound) = (reader.GetString(0), reader.GetString(1));
+            if (bound == "DEFAULT")
+            {
+                partitions.Add(new Partition(name, null, null));
+                continue;
+            }
+            var match = RangeBound().Match(bound);
+            if (!match.Success) throw new InvalidOperationException($"Partition {name} of {table} has an unexpected bound: {bound}");
+            partitions.Add(new Partition(name, BoundTime(match.Groups[1].Value), BoundTime(match.Groups[2].Value)));
+        }
+        return partitions;
+    }
+
+    /// <summary>MINVALUE is null; MAXVALUE is not used.</summary>
+    private static DateTimeOffset? BoundTime(string value) => value == "MINVALUE" ? null : TimeOf(Guid.Parse(value.Trim('\'')));
+
+    [GeneratedRegex(@"^FOR VALUES FROM \((MINVALUE|'[0-9a-f-]{36}')\) TO \(('[0-9a-f-]{36}')\)$")]
+    private static partial Regex RangeBound();
+}
