@@ -119,7 +119,7 @@ internal sealed class RetentionScenario : IScenario
     private static async Task<long> SeedAsync(NpgsqlDataSource db, Template template, int count, CancellationToken ct)
     {
         var seeding = Stopwatch.GetTimestamp();
-        var start = DateTimeOffset.UtcNow - Age;
+        var start = TimeProvider.System.GetUtcNow() - Age;
         await using (var partitions = db.CreateCommand($"""
             DO $seed$
             DECLARE week timestamp; t text;
