@@ -48,29 +48,14 @@ internal sealed partial class PartitionMaintainer(IServiceScopeFactory scopes, T
     /// <returns>The partitions created, or null when another Dispatcher held the lock.</returns>
     public async Task<List<string>?> EnsureAsync(DateTimeOffset now, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        await db.Database.OpenConnectionAsync(ct);
-        var connection = db.Database.GetDbConnection();
-        try
+        var (taken, created) = await UpkeepLock.TryRunAsync(scopes, LockKey, async (_, connection) =>
         {
-            if (!await ScalarAsync<bool>(connection, $"SELECT pg_try_advisory_lock({LockKey})", ct)) return null;
-            try
-            {
-                var created = new List<string>();
-                foreach (var table in new[] { DeliveryPartitions.Deliveries, DeliveryPartitions.Attempts })
-                    created.AddRange(await EnsureTableAsync(connection, table, DeliveryPartitions.WeekOf(now), ct));
-                return created;
-            }
-            finally
-            {
-                await ScalarAsync<bool>(connection, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+            var created = new List<string>();
+            foreach (var table in new[] { DeliveryPartitions.Deliveries, DeliveryPartitions.Attempts })
+                created.AddRange(await EnsureTableAsync(connection, table, DeliveryPartitions.WeekOf(now), ct));
+            return created;
+        }, ct);
+        return taken ? created : null;
     }
 
     private async Task<List<string>> EnsureTableAsync(DbConnection connection, string table, DateTimeOffset firstWeek, CancellationToken ct)
@@ -106,13 +91,6 @@ internal sealed partial class PartitionMaintainer(IServiceScopeFactory scopes, T
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task<T> ScalarAsync<T>(DbConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (T)(await command.ExecuteScalarAsync(ct))!;
     }
 
     [LoggerMessage(LogLevel.Information, "Created partition {Partition} for {From:O} to {To:O}")]

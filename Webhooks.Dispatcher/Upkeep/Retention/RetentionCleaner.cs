@@ -44,33 +44,10 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
     public async Task<RetentionResult> RunOnceAsync(DateTimeOffset now, CancellationToken ct)
     {
         var settings = options.Value;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
-        // One connection for the whole run: the advisory lock belongs to the session that took it.
-        await db.Database.OpenConnectionAsync(ct);
-        var connection = db.Database.GetDbConnection();
-        try
-        {
-            if (!await ScalarAsync<bool>(connection, $"SELECT pg_try_advisory_lock({LockKey})", ct))
-            {
-                LogSkipped();
-                return RetentionResult.Skipped;
-            }
-            try
-            {
-                return await CleanAsync(db, now, settings, ct);
-            }
-            finally
-            {
-                // A broken connection has lost the lock with its session; the error that broke it is the one to see.
-                if (connection.State == System.Data.ConnectionState.Open)
-                    await ScalarAsync<bool>(connection, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
+        var (taken, result) = await UpkeepLock.TryRunAsync(scopes, LockKey, (db, _) => CleanAsync(db, now, settings, ct), ct);
+        if (taken) return result;
+        LogSkipped();
+        return RetentionResult.Skipped;
     }
 
     private async Task<RetentionResult> CleanAsync(WebhooksDbContext db, DateTimeOffset now, RetentionOptions settings, CancellationToken ct)
@@ -123,7 +100,7 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         DeliveryPartitions.Partition twin, DateTimeOffset successfulCutoff, DateTimeOffset failedCutoff, CancellationToken ct)
     {
         // An estimate (the planner's, kept by autovacuum): counting would read the very rows dropping spares us reading.
-        var rows = await ScalarAsync<long>(connection,
+        var rows = await UpkeepLock.ScalarAsync<long>(connection,
             $"SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class WHERE relname IN ('{week.Name}', '{twin.Name}')", ct);
         for (var attempt = 1; ; attempt++)
         {
@@ -234,13 +211,6 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
             progress.Add(deleted, 0, "events", this);
             if (deleted < batchSize) return total;
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(DbConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (T)(await command.ExecuteScalarAsync(ct))!;
     }
 
     private sealed class Progress
