@@ -1,3 +1,5 @@
+using Webhooks.Core.Options;
+
 namespace Webhooks.Bench;
 
 /// <summary>
@@ -63,6 +65,17 @@ internal sealed record BenchOptions
 
     /// <summary><c>--caps W/T</c> (or <c>off</c>): the in-flight caps the app runs with; null for the defaults.</summary>
     public (int PerWebhook, int PerTenant)? Caps { get; init; }
+
+    /// <summary>The caps the app runs with, as the figures name them.</summary>
+    public string CapsLabel
+    {
+        get
+        {
+            var (perWebhook, perTenant) = Caps ?? (new DeliveryOptions().MaxInFlightPerWebhook, new DeliveryOptions().MaxInFlightPerTenant);
+            var which = Caps is null ? ", the defaults" : FairnessCapsOff ? ": off, as before the caps" : "";
+            return $"caps {perWebhook}/webhook, {perTenant}/tenant{which}";
+        }
+    }
 
     /// <summary>Scale-out: the backlog each step of the dispatchers scenario drains, and the slow receiver's answer time.</summary>
     public int DispatchersEvents { get; init; } = 12_000;

@@ -3,7 +3,6 @@ using System.Net;
 using Npgsql;
 using Webhooks.Bench.Load;
 using Webhooks.Bench.Reporting;
-using Webhooks.Core.Options;
 
 namespace Webhooks.Bench.Scenarios;
 
@@ -91,16 +90,12 @@ internal sealed class DispatchScenario : IScenario
             return;
         }
         var note = outcome == "complete" ? "" : $" ({outcome})";
-        context.Report.Add(new Figure(Name, $"Dispatch: deliveries/s received at the endpoint ({total:N0} to 1 webhook, {CapsLabel(context.Options)})",
+        context.Report.Add(new Figure(Name, $"Dispatch: deliveries/s received at the endpoint ({total:N0} to 1 webhook, {context.Options.CapsLabel})",
             $"{receivedRate:N0} deliveries/s{note}", "≥ 3,000 deliveries/s", RawLimit(context), receivedRate >= 3_000));
         context.Report.Add(new Figure(Name, "Dispatch: deliveries/s recorded in Postgres (success + attempt row)",
             $"{recordedRate:N0} deliveries/s ({attempts:N0} attempt rows){note}", "≥ 3,000 deliveries/s", RawLimit(context),
             outcome == "complete" && recordedRate >= 3_000));
     }
-
-    private static string CapsLabel(BenchOptions o) => o.Caps is var (perWebhook, perTenant)
-        ? o.FairnessCapsOff ? "caps off" : $"caps {perWebhook}/webhook, {perTenant}/tenant"
-        : $"default caps {new DeliveryOptions().MaxInFlightPerWebhook}/webhook";
 
     private static string RawLimit(BenchContext context) =>
         context.RawFlatOut is { } raw ? $"HTTP {raw.RequestsPerSecond:N0} req/s" : "not measured (run `raw`)";

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Webhooks.Bench.Load;
 using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
-using Webhooks.Core.Options;
 
 namespace Webhooks.Bench.Scenarios;
 
@@ -28,7 +27,7 @@ internal sealed class FairnessScenario : IScenario
         await context.Receiver.SetDelayAsync(slowInbox, o.FairnessSlowDelay, ct);
         using var quietClient = context.ApiClient(quiet, MaxInFlight);
         using var slowClient = context.ApiClient(slow, MaxInFlight);
-        var caps = CapsLabel(o);
+        var caps = o.CapsLabel;
 
         ProgressLine.Say(Name, $"phase 1: the quiet tenant alone at {o.FairnessQuietRate}/s for {o.FairnessDuration.TotalSeconds:0} s");
         var alone = await QuietPhaseAsync(context, quietClient, quietInbox, "fairness quiet alone", ct);
@@ -61,12 +60,6 @@ internal sealed class FairnessScenario : IScenario
             "p99 ≤ 2× alone and ≤ 1 s", Figure.None, busy.Latency.Count == 0 ? null : met));
         context.Report.Add(new Figure(Name, $"Slow tenant ({o.FairnessSlowWebhooks} webhooks, {o.FairnessSlowDelay.TotalSeconds:0} s each) deliveries/s ({caps})",
             $"{slowRate:0.0} deliveries/s", Figure.None, Figure.None, null));
-    }
-
-    private static string CapsLabel(BenchOptions o)
-    {
-        var (perWebhook, perTenant) = o.Caps ?? (new DeliveryOptions().MaxInFlightPerWebhook, new DeliveryOptions().MaxInFlightPerTenant);
-        return $"caps {perWebhook}/webhook, {perTenant}/tenant{(o.FairnessCapsOff ? ": off, as before the caps" : "")}";
     }
 
     private sealed record Phase(Latency Latency, int Missing, int Accepted)
