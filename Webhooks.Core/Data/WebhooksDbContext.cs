@@ -12,6 +12,7 @@ public sealed class WebhooksDbContext(DbContextOptions<WebhooksDbContext> option
     public DbSet<EventType> EventTypes => Set<EventType>();
     public DbSet<Webhook> Webhooks => Set<Webhook>();
     public DbSet<Event> Events => Set<Event>();
+    public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
     public DbSet<Delivery> Deliveries => Set<Delivery>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<Notification> Notifications => Set<Notification>();

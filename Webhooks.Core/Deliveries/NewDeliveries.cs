@@ -31,17 +31,24 @@ public static class NewDeliveries
         "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
         "substring(int8send(floor(extract(epoch FROM e.created_at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
 
-    // The deliveries' foreign key check on events runs at the end of the statement, when the events are in. An event
-    // whose idempotency key is already taken (by a concurrent publish, or another request in the same group write) is
-    // skipped rather than failing the statement, so it never fails the requests it shares the write with; the last
-    // branch names the skipped events (a row with no delivery) so their publisher can look the winner up.
+    // A key is unique per tenant in idempotency_keys (events are partitioned by id, so they cannot hold that unique
+    // index): the keys go in first, and an event is written only if it has no key or its key got in. An event whose
+    // key is already taken (by a concurrent publish, which this waits for, or earlier in this statement) is skipped
+    // rather than failing the statement, so it never fails the requests it shares the write with; the last branch names
+    // the skipped events (a row with no delivery) so their publisher can look the winner up.
     private const string PublishSql = $"""
-        WITH new_events AS (
+        WITH new_keys AS (
+            INSERT INTO idempotency_keys (tenant_id, key, event_id)
+            SELECT k.tenant_id, k.key, k.id FROM unnest($1::uuid[], $2::uuid[], $5::text[]) AS k(id, tenant_id, key)
+            WHERE k.key IS NOT NULL
+            ON CONFLICT (tenant_id, key) DO NOTHING
+            RETURNING event_id),
+        new_events AS (
             INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
             SELECT e.id, e.tenant_id, e.type, e.payload::jsonb, e.idempotency_key, e.created_at, e.trace_parent
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
                 AS e(id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            WHERE e.idempotency_key IS NULL OR e.id IN (SELECT event_id FROM new_keys)
             RETURNING id, tenant_id, type, created_at),
         new_deliveries AS (
             INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status, attempt_count, next_attempt_at, created_at)

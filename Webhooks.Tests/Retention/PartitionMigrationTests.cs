@@ -9,7 +9,8 @@ using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Retention;
 
-/// <summary>The PartitionedDeliveries migration converts a running deployment's tables without losing a row.</summary>
+/// <summary>The PartitionedDeliveries and PartitionedEvents migrations convert a running deployment's tables without
+/// losing a row or an idempotency key.</summary>
 public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -70,5 +71,53 @@ public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure
         // The app's own statements still work on the new layout: the claim read finds an old delivery with its event.
         await using var connection = await dataSource.OpenConnectionAsync(Ct);
         Assert.Contains(deliveries[0], (await Core.Deliveries.ClaimedDeliveries.ReadAsync(connection, [deliveries[0]], Ct)).Keys);
+    }
+
+    [Fact]
+    public async Task Migration_keeps_every_event_in_a_partition_of_everything_before_next_week_and_moves_their_keys()
+    {
+        var (database, _) = infrastructure.NextStack();
+        await using var dataSource = WebhooksDatabase.CreateDataSource(infrastructure.DatabaseConnectionString(database));
+        await using var db = new WebhooksDbContext(WebhooksDatabase.ContextOptions(dataSource));
+        await db.GetService<IMigrator>().MigrateAsync("PartitionedDeliveries", Ct);
+        var now = DateTimeOffset.UtcNow;
+        var tenant = new Tenant { Id = Guid.CreateVersion7(), Name = "Before", CreatedAt = now };
+        var other = new Tenant { Id = Guid.CreateVersion7(), Name = "Other", CreatedAt = now };
+        db.AddRange(tenant, other);
+        var events = new List<Event>();
+        foreach (var (age, owner, key) in new[] { (400, tenant, "k1"), (100, tenant, null), (3, tenant, "k2"), (0, other, "k1"), (0, tenant, "k3") })
+        {
+            var at = now.AddDays(-age);
+            events.Add(new Event
+            {
+                Id = Guid.CreateVersion7(at), TenantId = owner.Id, Type = "sale.created", Payload = "{}", IdempotencyKey = key, CreatedAt = at,
+            });
+        }
+        db.AddRange(events);
+        await db.SaveChangesAsync(Ct);
+        db.ChangeTracker.Clear();
+
+        await db.Database.MigrateAsync(Ct);
+
+        var nextMonday = DeliveryPartitions.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal([$"events_until_{nextMonday}:5"], await db.Database.SqlQueryRaw<string>(
+            """SELECT tableoid::regclass::text || ':' || count(*) AS "Value" FROM events GROUP BY tableoid""").ToListAsync(Ct));
+        Assert.Equal(events.Select(e => e.Id).Order(), (await db.Events.Select(e => e.Id).ToListAsync(Ct)).Order());
+        Assert.Equal(
+            new[] { "events_default", $"events_p{nextMonday}", $"events_until_{nextMonday}" },
+            (await db.Database.SqlQueryRaw<string>("""
+                SELECT c.relname AS "Value" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'events'::regclass
+                """).ToListAsync(Ct)).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            events.Where(e => e.IdempotencyKey is not null).Select(e => (e.TenantId, e.IdempotencyKey!, e.Id)).Order(),
+            (await db.IdempotencyKeys.ToListAsync(Ct)).Select(k => (k.TenantId, k.Key, k.EventId)).Order());
+
+        // The publish statement on the new layout: a migrated key is still taken, a new one is not.
+        await using var connection = await dataSource.OpenConnectionAsync(Ct);
+        Core.Deliveries.NewDeliveries.NewEvent New(string key) => new(Guid.CreateVersion7(now), tenant.Id, "sale.created", "{}", key, now, null);
+        var (repeat, fresh) = (New("k1"), New("k4"));
+        Assert.Equal([repeat.Id], (await Core.Deliveries.NewDeliveries.PublishAsync(connection, [repeat, fresh], Ct)).TakenKeyEvents);
+        Assert.Equal(6, await db.Events.CountAsync(Ct));
     }
 }

@@ -1,3 +1,4 @@
+using Webhooks.Core.Deliveries;
 using Webhooks.Dispatcher.Upkeep.Retention;
 using Webhooks.Tests.Alerts;
 using Webhooks.Tests.Infrastructure;
@@ -5,7 +6,7 @@ using static Webhooks.Core.Data.Entities.DeliveryStatus;
 
 namespace Webhooks.Tests.Retention;
 
-/// <summary>Weekly partitions of deliveries and attempts: made ahead, and dropped whole by retention.</summary>
+/// <summary>Weekly partitions of deliveries, attempts and events: made ahead, and dropped whole by retention.</summary>
 public sealed class PartitionTests(InfrastructureFixture infrastructure)
 {
     // Weeks start on Monday 00:00 UTC; this one is far from the real clock, so no partition covers it yet.
@@ -27,7 +28,8 @@ public sealed class PartitionTests(InfrastructureFixture infrastructure)
             Task.Run(() => RetentionRows.Maintainer(stack, weeksAhead: 2).EnsureAsync(Week + 3 * Day, Ct), Ct));
 
         string[] weeks = ["20270308", "20270315", "20270322"];
-        Assert.Equal(weeks.Select(w => $"deliveries_p{w}").Concat(weeks.Select(w => $"delivery_attempts_p{w}")).Order(),
+        Assert.Equal(weeks.Select(w => $"deliveries_p{w}").Concat(weeks.Select(w => $"delivery_attempts_p{w}"))
+                .Concat(weeks.Select(w => $"events_p{w}")).Order(),
             runs.SelectMany(created => created ?? []).Order());
         Assert.Empty((await RetentionRows.Maintainer(stack, weeksAhead: 2).EnsureAsync(Week + 3 * Day, Ct))!);
 
@@ -81,6 +83,68 @@ public sealed class PartitionTests(InfrastructureFixture infrastructure)
         Assert.Equal((0, 1, 6, 1), (later.SuccessfulDeliveries, later.FailedDeliveries, later.Attempts, later.Weeks));
         Assert.Equal(new HashSet<Guid>([pending, retrying, retriedLate]), await RetentionRows.DeliveryIdsAsync(stack));
         Assert.Equal(events.Count - 2, (await RetentionRows.EventIdsAsync(stack)).Count); // the success's and the failed one's
+    }
+
+    [Fact]
+    public async Task A_week_of_events_is_dropped_whole_keeping_the_events_kept_deliveries_need_and_a_dropped_events_key_can_be_used_again()
+    {
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        var hook = (await Seed.WebhookAsync(stack, tenant, Failures.Url, ["sale.created"])).WebhookId;
+        await RetentionRows.Maintainer(stack, weeksAhead: 1).EnsureAsync(OldWeek, Ct);
+        // Past FailedFor (120 days) after the week's end, so past both retentions: the deliveries' week and then the
+        // events' week are dropped in one run.
+        var now = OldWeek + 128 * Day;
+        var created = OldWeek + Day;
+        await using var connection = await stack.DataSource.OpenConnectionAsync(Ct);
+        NewDeliveries.NewEvent Event(string? key) =>
+            new(Guid.CreateVersion7(created), tenant.TenantId, "sale.created", """{"n":1}""", key, created, null);
+        NewDeliveries.NewEvent[] events = [Event("gone"), Event(null), Event("kept")];
+        var published = await NewDeliveries.PublishAsync(connection, events, Ct);
+        Assert.Empty(published.TakenKeyEvents);
+        // The first two delivered long ago; the last one's delivery still pending, so its event must stay.
+        await RetentionRows.CompleteAsync(stack, [.. published.Deliveries.Where(d => d.EventId != events[2].Id).Select(d => d.Id)], created.AddMinutes(1));
+        var nextWeek = await SeedHistory.EventAsync(stack, tenant, OldWeek + 10 * Day); // not past the cut-off yet
+        Assert.Equal("events_p20260302", await RetentionRows.EventPartitionOfAsync(stack, events[0].Id));
+
+        var result = await RetentionRows.Cleaner(stack, batchSize: 1).RunOnceAsync(now, Ct);
+
+        // The deliveries' weeks of OldWeek and the (empty) one after; only OldWeek's events are past the events' cut-off.
+        Assert.Equal((2, 1, 1, 1), (result.Weeks, result.EventWeeks, result.KeptEvents, result.KeysOfDroppedEvents));
+        Assert.Equal(0, result.Events); // none deleted row by row
+        Assert.False(await RetentionRows.TableExistsAsync(stack, "events_p20260302"));
+        Assert.Equal(new HashSet<Guid>([events[2].Id, nextWeek]), await RetentionRows.EventIdsAsync(stack));
+        Assert.Equal("events_default", await RetentionRows.EventPartitionOfAsync(stack, events[2].Id));
+        Assert.Equal([("kept", events[2].Id)], await RetentionRows.KeysAsync(stack, tenant.TenantId));
+
+        // The same occurrence again finds nothing more to drop or delete.
+        Assert.Equal(new RetentionResult(true, 0, 0, 0, 0, 0), await RetentionRows.Cleaner(stack).RunOnceAsync(now, Ct));
+
+        // A key lives as long as its event: the dropped event's key makes a new event; the kept one's is still taken.
+        var again = new NewDeliveries.NewEvent(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "gone", now, null);
+        var retaken = new NewDeliveries.NewEvent(Guid.CreateVersion7(now), tenant.TenantId, "sale.created", "{}", "kept", now, null);
+        var republished = await NewDeliveries.PublishAsync(connection, [again, retaken], Ct);
+        Assert.Equal([retaken.Id], republished.TakenKeyEvents);
+        Assert.Equal([again.Id], republished.Deliveries.Select(d => d.EventId));
+        Assert.Equal(new[] { ("gone", again.Id), ("kept", events[2].Id) }, await RetentionRows.KeysAsync(stack, tenant.TenantId));
+    }
+
+    [Fact]
+    public async Task Events_deleted_row_by_row_take_their_keys_with_them()
+    {
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        // No weekly partition covers this week: the event lands in DEFAULT, and is deleted row by row.
+        var created = OldWeek + Day;
+        await using var connection = await stack.DataSource.OpenConnectionAsync(Ct);
+        var evt = new NewDeliveries.NewEvent(Guid.CreateVersion7(created), tenant.TenantId, "sale.created", "{}", "old", created, null);
+        await NewDeliveries.PublishAsync(connection, [evt], Ct);
+        Assert.Equal("events_default", await RetentionRows.EventPartitionOfAsync(stack, evt.Id));
+
+        var result = await RetentionRows.Cleaner(stack).RunOnceAsync(OldWeek + 128 * Day, Ct);
+
+        Assert.Equal((1, 0, 0), (result.Events, result.EventWeeks, result.KeysOfDroppedEvents));
+        Assert.Empty(await RetentionRows.KeysAsync(stack, tenant.TenantId));
     }
 
     [Fact]

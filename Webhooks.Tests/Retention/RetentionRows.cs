@@ -29,6 +29,31 @@ internal static class RetentionRows
         return (string?)await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>The partition an event's row is in, or null when there is no such event.</summary>
+    public static async Task<string?> EventPartitionOfAsync(TestStack stack, Guid eventId)
+    {
+        await using var command = stack.DataSource.CreateCommand("SELECT tableoid::regclass::text FROM events WHERE id = $1");
+        command.Parameters.AddWithValue(eventId);
+        return (string?)await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The tenant's idempotency keys with their events, by key.</summary>
+    public static async Task<List<(string Key, Guid EventId)>> KeysAsync(TestStack stack, Guid tenantId)
+    {
+        await using var db = stack.CreateDbContext();
+        return [.. (await db.IdempotencyKeys.Where(k => k.TenantId == tenantId).OrderBy(k => k.Key).ToListAsync(TestContext.Current.CancellationToken))
+            .Select(k => (k.Key, k.EventId))];
+    }
+
+    /// <summary>Marks these deliveries successful at <paramref name="completedAt"/>.</summary>
+    public static async Task CompleteAsync(TestStack stack, Guid[] deliveryIds, DateTimeOffset completedAt)
+    {
+        await using var db = stack.CreateDbContext();
+        await db.Deliveries.Where(d => deliveryIds.Contains(d.Id)).ExecuteUpdateAsync(s => s
+            .SetProperty(d => d.Status, Core.Data.Entities.DeliveryStatus.Success).SetProperty(d => d.CompletedAt, completedAt)
+            .SetProperty(d => d.NextAttemptAt, (DateTimeOffset?)null), TestContext.Current.CancellationToken);
+    }
+
     /// <summary>Whether the table exists.</summary>
     public static async Task<bool> TableExistsAsync(TestStack stack, string name)
     {

@@ -12,8 +12,8 @@ internal sealed class EventConfiguration : IEntityTypeConfiguration<Event>
         builder.Property(e => e.Payload).HasColumnType("jsonb");
         builder.Property(e => e.IdempotencyKey).HasMaxLength(255);
         builder.Property(e => e.TraceParent).HasMaxLength(128);
-        // The unique index is what makes concurrent repeats of one Idempotency-Key create a single event.
-        builder.HasIndex(e => new { e.TenantId, e.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+        // A plain copy of the key the event was published under, read with the event (GET /v1/events/{id}); its
+        // uniqueness per tenant lives in idempotency_keys, since events are partitioned by id (PartitionedEvents).
         builder.HasIndex(e => new { e.TenantId, e.CreatedAt });
         builder.HasOne<Tenant>().WithMany().HasForeignKey(e => e.TenantId).OnDelete(DeleteBehavior.Cascade);
     }

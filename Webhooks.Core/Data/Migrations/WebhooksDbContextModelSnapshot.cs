@@ -270,11 +270,6 @@ namespace Webhooks.Core.Data.Migrations
                     b.HasIndex("TenantId", "CreatedAt")
                         .HasDatabaseName("ix_events_tenant_id_created_at");
 
-                    b.HasIndex("TenantId", "IdempotencyKey")
-                        .IsUnique()
-                        .HasDatabaseName("ix_events_tenant_id_idempotency_key")
-                        .HasFilter("idempotency_key IS NOT NULL");
-
                     b.ToTable("events", (string)null);
                 });
 
@@ -361,6 +356,30 @@ namespace Webhooks.Core.Data.Migrations
                             Name = "webhook.ping",
                             Description = "A test delivery sent on request to check an endpoint."
                         });
+                });
+
+            modelBuilder.Entity("Webhooks.Core.Data.Entities.IdempotencyKey", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("key");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.HasKey("TenantId", "Key")
+                        .HasName("pk_idempotency_keys");
+
+                    b.HasIndex("EventId")
+                        .HasDatabaseName("ix_idempotency_keys_event_id");
+
+                    b.ToTable("idempotency_keys", (string)null);
                 });
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.Notification", b =>

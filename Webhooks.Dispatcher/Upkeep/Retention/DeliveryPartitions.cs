@@ -5,12 +5,14 @@ using System.Text.RegularExpressions;
 namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>
-/// The weekly partitions of <c>deliveries</c> (by id) and <c>delivery_attempts</c> (by delivery_id, so an attempt lives
-/// and dies with its delivery). Every id is a UUIDv7, whose first 48 bits are its unix milliseconds: a week is the
+/// The weekly partitions of <c>deliveries</c> (by id), <c>delivery_attempts</c> (by delivery_id, so an attempt lives
+/// and dies with its delivery) and <c>events</c> (by id; a delivery's id is made for its event's millisecond, so the two
+/// share a week). Every id is a UUIDv7, whose first 48 bits are its unix milliseconds: a week is the
 /// range [lowest id of Monday 00:00 UTC, lowest id of the next Monday). A week's partition is named
-/// <c>{table}_pYYYYMMDD</c> after its Monday (as the PartitionedDeliveries migration names them); the migration also
-/// leaves a <c>DEFAULT</c> partition (a safety net: an id no week covers still inserts) and, in a database that had
-/// rows, the old table as the partition of everything before its first week.
+/// <c>{table}_pYYYYMMDD</c> after its Monday (as the PartitionedDeliveries and PartitionedEvents migrations name them);
+/// the migrations also leave a <c>DEFAULT</c> partition (a safety net: an id no week covers still inserts) and, in a
+/// database that had rows, the old table as the partition of everything before its first week (for events, the week
+/// PartitionedEvents ran, which may be later than the deliveries').
 /// </summary>
 internal static partial class DeliveryPartitions
 {
@@ -19,6 +21,9 @@ internal static partial class DeliveryPartitions
     /// <summary>Partitioned by id, and by delivery_id: partitions of the two with the same bounds are dropped together.</summary>
     public const string Deliveries = "deliveries";
     public const string Attempts = "delivery_attempts";
+
+    /// <summary>Partitioned by id; a week is dropped once no partition of deliveries covering it is left.</summary>
+    public const string Events = "events";
 
     /// <summary>One partition; <see cref="From"/> null for MINVALUE, both null for the DEFAULT partition.</summary>
     public sealed record Partition(string Name, DateTimeOffset? From, DateTimeOffset? To)

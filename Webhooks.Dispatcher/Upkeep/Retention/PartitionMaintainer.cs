@@ -8,13 +8,14 @@ using Webhooks.Core.Options;
 namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>
-/// Creates the weekly partitions of deliveries and attempts (<see cref="DeliveryPartitions"/>) ahead of time, at start
+/// Creates the weekly partitions of deliveries, attempts and events (<see cref="DeliveryPartitions"/>) ahead of time, at start
 /// and every hour, up to <c>Webhooks:Retention:PartitionsAhead</c> weeks after the current one.
 /// </summary>
 /// <remarks>
 /// Why partitions at all: retention used to delete expired rows one by one, ~8,500 rows/s on the 2-core box while
 /// ingest ran, so a week of deliveries at the dispatch rate (1.2–3 billion deliveries, as many attempts) would take days
-/// to delete every week. A week that is wholly past retention is now dropped as one table (<see cref="RetentionCleaner"/>).
+/// to delete every week, and events at ~20,500 rows/s, a day of deleting for a week at 2,000–5,000 events/s. A week
+/// that is wholly past retention is now dropped as one table (<see cref="RetentionCleaner"/>).
 /// A week with no partition yet is no failure: its rows go to the DEFAULT partition (deleted row by row, as before), and
 /// that week is then skipped here, since Postgres refuses a partition whose range the DEFAULT already holds rows of.
 /// Several Dispatchers may run this at once: a Postgres advisory lock lets one work and the others skip, and each
@@ -51,7 +52,7 @@ internal sealed partial class PartitionMaintainer(IServiceScopeFactory scopes, T
         var (taken, created) = await UpkeepLock.TryRunAsync(scopes, LockKey, async (_, connection) =>
         {
             var created = new List<string>();
-            foreach (var table in new[] { DeliveryPartitions.Deliveries, DeliveryPartitions.Attempts })
+            foreach (var table in new[] { DeliveryPartitions.Deliveries, DeliveryPartitions.Attempts, DeliveryPartitions.Events })
                 created.AddRange(await EnsureTableAsync(connection, table, DeliveryPartitions.WeekOf(now), ct));
             return created;
         }, ct);

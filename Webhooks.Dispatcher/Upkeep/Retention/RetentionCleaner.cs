@@ -11,17 +11,20 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>
 /// Removes finished deliveries past <c>Webhooks:Retention</c> (successful after <c>SuccessfulFor</c>, failed after
-/// <c>FailedFor</c>) with their attempts, then events left with no delivery once older than the longer of the two.
+/// <c>FailedFor</c>) with their attempts, then events left with no delivery once older than the longer of the two, with
+/// their idempotency keys (the events half: RetentionCleaner.Events.cs).
 /// </summary>
 /// <remarks>
 /// Why partitions: deleting row by row ran at ~8,500 rows/s on the 2-core box while ingest ran, days of work for a week
-/// of deliveries at the dispatch rate. So deliveries and attempts are partitioned by week (<see cref="DeliveryPartitions"/>,
+/// of deliveries at the dispatch rate (and ~20,500 events/s, a day for a week of events). So deliveries, attempts and
+/// events are partitioned by week (<see cref="DeliveryPartitions"/>,
 /// created by <see cref="PartitionMaintainer"/>), and a week whose newest delivery is past <c>SuccessfulFor</c> even
 /// after the longest retry chain is dropped whole: in one short transaction the pair of partitions is detached, the few
 /// rows that must stay (failed ones not yet past <c>FailedFor</c>, successful ones completed late by a manual retry,
 /// and pending or retrying ones, never deleted whatever their age) are copied back through the parent into the DEFAULT
 /// partition with their attempts, and the two tables are dropped. So a successful delivery now goes up to a week (the
-/// partition width) plus that chain after <c>SuccessfulFor</c>.
+/// partition width) plus that chain after <c>SuccessfulFor</c>. Weeks of events are dropped after, the same way (see
+/// RetentionCleaner.Events.cs).
 /// Rows outside the weekly partitions (the DEFAULT partition, and the pre-partitioning table kept as a partition until
 /// its own turn) are deleted as before: every statement deletes at most <c>BatchSize</c> rows and commits on its own, so
 /// no lock is held for long; rows locked by someone else (a delivery being retried, say) are skipped, not waited for.
@@ -64,13 +67,19 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
             failed += await DeleteDeliveriesAsync(db, partition, DeliveryStatus.Failed, failedCutoff, settings.BatchSize, progress, ct);
         }
         var eventsCutoff = now - (settings.SuccessfulFor > settings.FailedFor ? settings.SuccessfulFor : settings.FailedFor);
-        var events = await DeleteOrphanEventsAsync(db, eventsCutoff, settings.BatchSize, progress, ct);
+        var eventWeeks = await DropExpiredEventWeeksAsync(connection, eventsCutoff, ct);
+        var events = 0;
+        foreach (var partition in await RowByRowEventPartitionsAsync(connection, ct))
+            events += await DeleteOrphanEventsAsync(db, partition, eventsCutoff, settings.BatchSize, progress, ct);
+        var keys = await DeleteKeysOfDroppedEventsAsync(connection, eventsCutoff, settings.BatchSize, progress, ct);
         var result = new RetentionResult(true, successful, failed, progress.Attempts, events, progress.Batches)
         {
             Weeks = weeks.Count, WeekRows = weeks.Sum(w => w.Rows), KeptDeliveries = weeks.Sum(w => w.KeptDeliveries),
+            EventWeeks = eventWeeks.Count, EventWeekRows = eventWeeks.Sum(w => w.Rows), KeptEvents = eventWeeks.Sum(w => w.KeptDeliveries),
+            KeysOfDroppedEvents = keys,
         };
         LogDone(now, result.SuccessfulDeliveries, result.FailedDeliveries, result.Attempts, result.Events, result.Batches, result.Weeks,
-            result.WeekRows);
+            result.WeekRows, result.EventWeeks, result.EventWeekRows, result.KeysOfDroppedEvents);
         return result;
     }
 
@@ -190,29 +199,6 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         }
     }
 
-    /// <summary>Events keep the payloads, the bulk of the data: once none of their deliveries is left, they go too.</summary>
-    private async Task<int> DeleteOrphanEventsAsync(WebhooksDbContext db, DateTimeOffset cutoff, int batchSize, Progress progress,
-        CancellationToken ct)
-    {
-        var total = 0;
-        while (true)
-        {
-            // REVIEW: no index on events.created_at alone, so this filters a scan; old rows sit first in the heap and the
-            // LIMIT stops it early. Add the index if a huge events table makes the weekly run slow.
-            var deleted = await db.Database.ExecuteSqlAsync($"""
-                WITH batch AS (
-                    SELECT e.id FROM events e
-                    WHERE e.created_at < {cutoff} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-                    LIMIT {batchSize}
-                    FOR UPDATE SKIP LOCKED)
-                DELETE FROM events e USING batch b WHERE e.id = b.id
-                """, ct);
-            total += deleted;
-            progress.Add(deleted, 0, "events", this);
-            if (deleted < batchSize) return total;
-        }
-    }
-
     private sealed class Progress
     {
         private int _rows;
@@ -232,6 +218,7 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
 
     private sealed record DeletedBatch(int Deliveries, int Attempts);
 
+    /// <summary>A week dropped: its rows (estimated) and the rows kept (deliveries, or events).</summary>
     private sealed record DroppedWeek(long Rows, int KeptDeliveries);
 
     [LoggerMessage(LogLevel.Information, "Retention skipped: another Dispatcher holds the retention lock")]
@@ -244,8 +231,10 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
     private partial void LogProgress(int batches, int rows);
 
     [LoggerMessage(LogLevel.Information, "Retention for {Occurrence:O} deleted {Successful} successful and {Failed} failed deliveries, " +
-        "{Attempts} attempts and {Events} events in {Batches} batches, and dropped {Weeks} weeks of deliveries and attempts (~{WeekRows} rows)")]
-    private partial void LogDone(DateTimeOffset occurrence, int successful, int failed, int attempts, int events, int batches, int weeks, long weekRows);
+        "{Attempts} attempts and {Events} events in {Batches} batches, dropped {Weeks} weeks of deliveries and attempts (~{WeekRows} rows) " +
+        "and {EventWeeks} weeks of events (~{EventWeekRows} rows), and deleted {Keys} idempotency keys of the dropped events")]
+    private partial void LogDone(DateTimeOffset occurrence, int successful, int failed, int attempts, int events, int batches, int weeks, long weekRows,
+        int eventWeeks, long eventWeekRows, int keys);
 
     [LoggerMessage(LogLevel.Information, "Retention dropped partitions {Deliveries} and {Attempts} (~{Rows} rows), keeping {Kept} deliveries " +
         "and {KeptAttempts} attempts not yet past retention")]

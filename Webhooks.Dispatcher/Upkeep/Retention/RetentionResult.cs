@@ -18,4 +18,17 @@ internal sealed record RetentionResult(bool Ran, int SuccessfulDeliveries, int F
 
     /// <summary>Deliveries of the dropped weeks kept (not yet past retention, or live), moved to the DEFAULT partition.</summary>
     public int KeptDeliveries { get; init; }
+
+    /// <summary>Weekly partitions of events dropped whole; their rows are not counted in <see cref="Events"/>.</summary>
+    public int EventWeeks { get; init; }
+
+    /// <summary>Rows the dropped weeks of events held, as Postgres estimates them.</summary>
+    public long EventWeekRows { get; init; }
+
+    /// <summary>Events of the dropped weeks kept (a delivery still refers to them), moved to the DEFAULT partition.</summary>
+    public int KeptEvents { get; init; }
+
+    /// <summary>Idempotency keys deleted after their events' week was dropped (the keys of events deleted row by row go
+    /// with them and are not counted).</summary>
+    public int KeysOfDroppedEvents { get; init; }
 }

@@ -9,13 +9,13 @@ namespace Webhooks.Bench.Scenarios;
 
 /// <summary>
 /// Retention at scale (issue 16): how fast the real cleanup removes expired rows while ingest runs, and what it does to
-/// ingest. Seeds <see cref="BenchOptions.RetentionDeliveries"/> successful deliveries 130 days old (each with its event
-/// and one attempt, cloned in SQL from one real delivery, so every column is as the app writes it) into the weekly
-/// partitions of their time, as the app would have written them then; publishes at a steady rate with nothing to clean
-/// (the baseline), then starts one more Dispatcher whose retention schedule fires every minute and publishes at the
-/// same rate while it cleans. Deliveries and attempts go with their week's partitions; events (not partitioned) are
-/// still deleted row by row: reports both, rows removed per second of cleanup, and the publish round trip in both
-/// phases.
+/// ingest. Seeds <see cref="BenchOptions.RetentionDeliveries"/> successful deliveries 130 days old (each with its event,
+/// the event's idempotency key and one attempt, cloned in SQL from one real delivery, so every column is as the app
+/// writes it) into the weekly partitions of their time, as the app would have written them then; publishes at a steady
+/// rate with nothing to clean (the baseline), then starts one more Dispatcher whose retention schedule fires every
+/// minute and publishes at the same rate while it cleans. Deliveries, attempts and events go with their week's
+/// partitions, then the keys of the dropped events are deleted in batches: reports when each was gone, rows removed
+/// per second of cleanup, and the publish round trip in both phases.
 /// </summary>
 internal sealed class RetentionScenario : IScenario
 {
@@ -58,29 +58,38 @@ internal sealed class RetentionScenario : IScenario
         using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var during = Paced.RunAsync($"{Name} during cleanup", PublishRate, o.RetentionPhase, 64, PublishAsync, stopPublishing.Token);
         long left;
-        TimeSpan? weeksGone = null;
+        TimeSpan? deliveriesGone = null, eventsGone = null;
         while ((left = await ExpiredAsync(context.Database, ct)) > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
         {
-            if (weeksGone is null && await ExpiredDeliveriesAsync(context.Database, ct) == 0) weeksGone = Stopwatch.GetElapsedTime(cleaning);
+            deliveriesGone ??= await ExpiredCountAsync(context.Database, ExpiredDeliveries, ct) == 0 ? Stopwatch.GetElapsedTime(cleaning) : null;
+            eventsGone ??= await ExpiredCountAsync(context.Database, ExpiredEvents, ct) == 0 ? Stopwatch.GetElapsedTime(cleaning) : null;
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
         var cleaned = Stopwatch.GetElapsedTime(cleaning);
-        weeksGone ??= cleaned;
+        deliveriesGone ??= cleaned;
+        eventsGone ??= cleaned;
         var duringResult = await during;
 
         var rows = seeded - left;
         var rowsPerSecond = rows / cleaned.TotalSeconds;
-        var weekRows = 2L * o.RetentionDeliveries;
+        var (weekRows, events) = (2L * o.RetentionDeliveries, (long)o.RetentionDeliveries);
+        // The events' weeks go after the deliveries' (whose rows they are checked against), the keys after the events.
+        var eventsPerSecond = events / eventsGone.Value.TotalSeconds;
+        var keysSeconds = cleaned - eventsGone.Value;
         context.Report.Details[Name] = new
         {
             seededRows = seeded, deletedRows = rows, seconds = cleaned.TotalSeconds, rowsPerSecond,
-            deliveriesAndAttempts = weekRows, deliveriesAndAttemptsGoneAfterSeconds = weeksGone.Value.TotalSeconds,
+            deliveriesAndAttempts = weekRows, deliveriesAndAttemptsGoneAfterSeconds = deliveriesGone.Value.TotalSeconds,
+            events, eventsGoneAfterSeconds = eventsGone.Value.TotalSeconds, eventsPerSecond,
+            idempotencyKeys = events, keysGoneSecondsAfterEvents = keysSeconds.TotalSeconds,
             publishRate = PublishRate, baseline = baseline.Summary, duringCleanup = duringResult.Summary,
         };
         var note = left > 0 ? $"; {left:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
-        context.Report.Add(new Figure(Name, $"Retention: expired rows removed while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts and events)",
+        context.Report.Add(new Figure(Name, $"Retention: expired rows removed while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts, events and keys)",
             $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s; the {weekRows:N0} deliveries and attempts, "
-            + $"dropped with their weeks' partitions, were gone after {weeksGone.Value.TotalSeconds:0.0} s, the events deleted row by row took the rest){note}",
+            + $"dropped with their weeks' partitions, were gone after {deliveriesGone.Value.TotalSeconds:0.0} s, the {events:N0} events, dropped with theirs, "
+            + $"after {eventsGone.Value.TotalSeconds:0.0} s (~{eventsPerSecond:N0} events/s), and their {events:N0} idempotency keys, deleted in batches, "
+            + $"{keysSeconds.TotalSeconds:0.0} s later (~{events / Math.Max(keysSeconds.TotalSeconds, 0.2):N0} keys/s)){note}",
             Figure.None, Figure.None, null));
         context.Report.Add(new Figure(Name, $"Publish round trip at {PublishRate}/s: alone / while retention deletes",
             $"p50 {baseline.Latency.P50:0.0} / p99 {baseline.Latency.P99:0.0} ms; p50 {duringResult.Latency.P50:0.0} / p99 {duringResult.Latency.P99:0.0} ms"
@@ -127,7 +136,7 @@ internal sealed class RetentionScenario : IScenario
                 FOR week IN SELECT generate_series(date_trunc('week', $ts${start.UtcDateTime:O}$ts$::timestamp),
                                                    $ts${start.UtcDateTime.AddMilliseconds(count):O}$ts$::timestamp, interval '7 days')
                 LOOP
-                    FOREACH t IN ARRAY ARRAY['deliveries', 'delivery_attempts'] LOOP
+                    FOREACH t IN ARRAY ARRAY['deliveries', 'delivery_attempts', 'events'] LOOP
                         EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
                             t || '_p' || to_char(week, 'YYYYMMDD'), t,
                             lpad(to_hex((extract(epoch FROM week) * 1000)::bigint), 12, '0') || repeat('0', 20),
@@ -151,7 +160,7 @@ internal sealed class RetentionScenario : IScenario
                     "id" => Uuid7(table, startMs),
                     "event_id" => Uuid7("events", startMs),
                     "delivery_id" => Uuid7("deliveries", startMs),
-                    "idempotency_key" => "NULL",
+                    "idempotency_key" => $"'retention-' || g",
                     _ when c.Type == "timestamp with time zone" => $"t.{c.Name} - interval '{Age.TotalDays} days'",
                     _ => $"t.{c.Name}",
                 });
@@ -160,10 +169,16 @@ internal sealed class RetentionScenario : IScenario
                     SELECT {string.Join(", ", values)} FROM {table} t, generate_series({from}, {to}) g WHERE t.id = '{id}'
                     """));
             }
+            // Every event keyed (more than real traffic, where keys are optional): the keys' deletion is measured too.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                INSERT INTO idempotency_keys (tenant_id, key, event_id)
+                SELECT t.tenant_id, 'retention-' || g, {Uuid7("events", startMs)} FROM events t, generate_series({from}, {to}) g
+                WHERE t.id = '{template.EventId}'
+                """));
             await batch.ExecuteNonQueryAsync(ct);
             ProgressLine.Say("retention", $"seeded {to:N0} of {count:N0} expired deliveries ({Stopwatch.GetElapsedTime(seeding).TotalSeconds:0} s)");
         }
-        await using var analyze = db.CreateCommand("ANALYZE events; ANALYZE deliveries; ANALYZE delivery_attempts");
+        await using var analyze = db.CreateCommand("ANALYZE events; ANALYZE deliveries; ANALYZE delivery_attempts; ANALYZE idempotency_keys");
         await analyze.ExecuteNonQueryAsync(ct);
         return await ExpiredAsync(db, ct);
     }
@@ -186,20 +201,19 @@ internal sealed class RetentionScenario : IScenario
         return columns;
     }
 
-    private static async Task<long> ExpiredDeliveriesAsync(NpgsqlDataSource db, CancellationToken ct)
+    private const string ExpiredDeliveries = "SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days'";
+    private const string ExpiredEvents = "SELECT count(*) FROM events WHERE created_at < now() - interval '125 days'";
+    private const string SeededKeys = "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'retention-%'";
+
+    private static async Task<long> ExpiredCountAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days'");
+        await using var command = db.CreateCommand(sql);
         return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The seeded rows still there: deliveries (each with its attempt, deleted with it) and events. Nothing
-    /// else is that old.</summary>
-    private static async Task<long> ExpiredAsync(NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand("""
-            SELECT (SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days') * 2
-                 + (SELECT count(*) FROM events WHERE created_at < now() - interval '125 days')
-            """);
-        return (long)(await command.ExecuteScalarAsync(ct))!;
-    }
+    /// <summary>The seeded rows still there: deliveries (each with its attempt, deleted with it), events and their keys.
+    /// Nothing else is that old, or has such a key.</summary>
+    private static async Task<long> ExpiredAsync(NpgsqlDataSource db, CancellationToken ct) =>
+        await ExpiredCountAsync(db, ExpiredDeliveries, ct) * 2 + await ExpiredCountAsync(db, ExpiredEvents, ct)
+        + await ExpiredCountAsync(db, SeededKeys, ct);
 }
