@@ -45,47 +45,31 @@ internal sealed partial class RetentionCleaner
             $"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '{week.Name}'", ct);
         var from = week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty;
         var to = DeliveryPartitions.LowestId(week.To!.Value);
-        for (var attempt = 1; ; attempt++)
+        return await DropInTransactionAsync(connection, week.Name, async transaction =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            try
+            await using var batch = new NpgsqlBatch(connection, transaction)
             {
-                await using var batch = new NpgsqlBatch(connection, transaction)
+                BatchCommands =
                 {
-                    BatchCommands =
-                    {
-                        new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
-                        new($"LOCK TABLE {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"),
-                        new($"ALTER TABLE {DeliveryPartitions.Events} DETACH PARTITION \"{week.Name}\""),
-                        // The events a delivery still refers to: its deliveries' weeks are gone, so these are the kept
-                        // ones (now in the deliveries' DEFAULT partition), a range scan of each partition's event_id index.
-                        new("""
-                            CREATE TEMP TABLE retention_kept_events ON COMMIT DROP AS
-                            SELECT DISTINCT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
-                            """) { Parameters = { new() { Value = from }, new() { Value = to } } },
-                        // No week covers these ids any more: they land in the DEFAULT partition.
-                        new($"INSERT INTO {DeliveryPartitions.Events} SELECT e.* FROM \"{week.Name}\" e JOIN retention_kept_events k ON k.id = e.id"),
-                        new($"DROP TABLE \"{week.Name}\""),
-                    },
-                };
-                await using (var reader = await batch.ExecuteReaderAsync(ct))
-                    while (await reader.NextResultAsync(ct)) { }
-                var kept = batch.BatchCommands[4].RecordsAffected;
-                await transaction.CommitAsync(ct);
-                LogDroppedEventWeek(week.Name, rows, kept);
-                return new DroppedWeek(rows, kept);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-                if (attempt == LockTries)
-                {
-                    LogLockBusy(week.Name, attempt);
-                    return null;
-                }
-                await Task.Delay(TimeSpan.FromSeconds(attempt), ct);
-            }
-        }
+                    new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
+                    new($"LOCK TABLE {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"),
+                    new($"ALTER TABLE {DeliveryPartitions.Events} DETACH PARTITION \"{week.Name}\""),
+                    // The events a delivery still refers to: its deliveries' weeks are gone, so these are the kept
+                    // ones (now in the deliveries' DEFAULT partition), a range scan of each partition's event_id index.
+                    new("""
+                        CREATE TEMP TABLE retention_kept_events ON COMMIT DROP AS
+                        SELECT DISTINCT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
+                        """) { Parameters = { new() { Value = from }, new() { Value = to } } },
+                    // No week covers these ids any more: they land in the DEFAULT partition.
+                    new($"INSERT INTO {DeliveryPartitions.Events} SELECT e.* FROM \"{week.Name}\" e JOIN retention_kept_events k ON k.id = e.id"),
+                    new($"DROP TABLE \"{week.Name}\""),
+                },
+            };
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+                while (await reader.NextResultAsync(ct)) { }
+            var kept = batch.BatchCommands[4].RecordsAffected;
+            return (new DroppedWeek(rows, kept), () => LogDroppedEventWeek(week.Name, rows, kept));
+        }, ct);
     }
 
     /// <summary>The events partitions retention deletes from row by row: the DEFAULT one and the pre-partitioning table

@@ -111,48 +111,63 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         // An estimate (the planner's, kept by autovacuum): counting would read the very rows dropping spares us reading.
         var rows = await UpkeepLock.ScalarAsync<long>(connection,
             $"SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class WHERE relname IN ('{week.Name}', '{twin.Name}')", ct);
+        return await DropInTransactionAsync(connection, week.Name, async transaction =>
+        {
+            // The parents are locked first, in the order every writer takes them (deliveries, then attempts), for
+            // as long as the copy of the kept rows takes: they are found through the partition's indexes.
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
+                    new($"LOCK TABLE {DeliveryPartitions.Deliveries}, {DeliveryPartitions.Attempts} IN ACCESS EXCLUSIVE MODE"),
+                    new($"ALTER TABLE {DeliveryPartitions.Deliveries} DETACH PARTITION \"{week.Name}\""),
+                    new($"ALTER TABLE {DeliveryPartitions.Attempts} DETACH PARTITION \"{twin.Name}\""),
+                    new($"""
+                        CREATE TEMP TABLE retention_kept ON COMMIT DROP AS
+                        SELECT id FROM "{week.Name}" WHERE status IN ('pending', 'retrying')
+                        UNION ALL SELECT id FROM "{week.Name}" WHERE status IN ('success', 'failed') AND completed_at IS NULL
+                        UNION ALL SELECT id FROM "{week.Name}" WHERE status = 'success' AND completed_at >= $1
+                        UNION ALL SELECT id FROM "{week.Name}" WHERE status = 'failed' AND completed_at >= $2
+                        """) { Parameters = { new() { Value = successfulCutoff }, new() { Value = failedCutoff } } },
+                    // No week covers these ids any more: they land in the DEFAULT partition.
+                    new($"INSERT INTO {DeliveryPartitions.Deliveries} SELECT d.* FROM \"{week.Name}\" d JOIN retention_kept k ON k.id = d.id"),
+                    new($"INSERT INTO {DeliveryPartitions.Attempts} SELECT a.* FROM \"{twin.Name}\" a JOIN retention_kept k ON k.id = a.delivery_id"),
+                    new($"DROP TABLE \"{week.Name}\", \"{twin.Name}\""),
+                },
+            };
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+                while (await reader.NextResultAsync(ct)) { }
+            var kept = batch.BatchCommands[5].RecordsAffected;
+            return (new DroppedWeek(rows, kept), () => LogDroppedWeek(week.Name, twin.Name, rows, kept, batch.BatchCommands[6].RecordsAffected));
+        }, ct);
+    }
+
+    /// <summary>
+    /// Runs one partition drop in a transaction of its own and commits it, then logs it. Every drop takes its parents'
+    /// ACCESS EXCLUSIVE lock, waiting at most <see cref="LockTimeout"/> so that writers queued behind it are not held
+    /// long: when the lock is not granted (or a deadlock is found) the drop is rolled back and tried again a second
+    /// later, then two, up to <see cref="LockTries"/> times; null when it never ran.
+    /// </summary>
+    private async Task<DroppedWeek?> DropInTransactionAsync(NpgsqlConnection connection, string partition,
+        Func<NpgsqlTransaction, Task<(DroppedWeek Done, Action Log)>> drop, CancellationToken ct)
+    {
         for (var attempt = 1; ; attempt++)
         {
             await using var transaction = await connection.BeginTransactionAsync(ct);
             try
             {
-                // The parents are locked first, in the order every writer takes them (deliveries, then attempts), for
-                // as long as the copy of the kept rows takes: they are found through the partition's indexes.
-                await using var batch = new NpgsqlBatch(connection, transaction)
-                {
-                    BatchCommands =
-                    {
-                        new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
-                        new($"LOCK TABLE {DeliveryPartitions.Deliveries}, {DeliveryPartitions.Attempts} IN ACCESS EXCLUSIVE MODE"),
-                        new($"ALTER TABLE {DeliveryPartitions.Deliveries} DETACH PARTITION \"{week.Name}\""),
-                        new($"ALTER TABLE {DeliveryPartitions.Attempts} DETACH PARTITION \"{twin.Name}\""),
-                        new($"""
-                            CREATE TEMP TABLE retention_kept ON COMMIT DROP AS
-                            SELECT id FROM "{week.Name}" WHERE status IN ('pending', 'retrying')
-                            UNION ALL SELECT id FROM "{week.Name}" WHERE status IN ('success', 'failed') AND completed_at IS NULL
-                            UNION ALL SELECT id FROM "{week.Name}" WHERE status = 'success' AND completed_at >= $1
-                            UNION ALL SELECT id FROM "{week.Name}" WHERE status = 'failed' AND completed_at >= $2
-                            """) { Parameters = { new() { Value = successfulCutoff }, new() { Value = failedCutoff } } },
-                        // No week covers these ids any more: they land in the DEFAULT partition.
-                        new($"INSERT INTO {DeliveryPartitions.Deliveries} SELECT d.* FROM \"{week.Name}\" d JOIN retention_kept k ON k.id = d.id"),
-                        new($"INSERT INTO {DeliveryPartitions.Attempts} SELECT a.* FROM \"{twin.Name}\" a JOIN retention_kept k ON k.id = a.delivery_id"),
-                        new($"DROP TABLE \"{week.Name}\", \"{twin.Name}\""),
-                    },
-                };
-                await using (var reader = await batch.ExecuteReaderAsync(ct))
-                    while (await reader.NextResultAsync(ct)) { }
-                var kept = batch.BatchCommands[5].RecordsAffected;
-                var keptAttempts = batch.BatchCommands[6].RecordsAffected;
+                var (done, log) = await drop(transaction);
                 await transaction.CommitAsync(ct);
-                LogDroppedWeek(week.Name, twin.Name, rows, kept, keptAttempts);
-                return new DroppedWeek(rows, kept);
+                log();
+                return done;
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
             {
                 await transaction.RollbackAsync(CancellationToken.None);
                 if (attempt == LockTries)
                 {
-                    LogLockBusy(week.Name, attempt);
+                    LogLockBusy(partition, attempt);
                     return null;
                 }
                 await Task.Delay(TimeSpan.FromSeconds(attempt), ct);
