@@ -95,13 +95,18 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
         return page;
     }
 
+    /// <summary>For <c>WaitForURLAsync</c>: the URL is reached once the browser commits to its response. The default also
+    /// waits for the page's "load" event, which a busy CI box once never reported after the sign-in redirect, although
+    /// the page had loaded (its screenshot showed the endpoints): what follows each wait checks the page itself.</summary>
+    public static readonly PageWaitForURLOptions Arrived = new() { WaitUntil = WaitUntilState.Commit };
+
     /// <summary>Signs in on the sign-in page with an API key and waits for the endpoints page.</summary>
     public static async Task SignInWithKeyAsync(IPage page, string apiKey)
     {
         // The field is Fluent UI's text input, a web component: its <input> lives in its shadow root.
         await page.Locator("#api-key input").FillAsync(apiKey);
         await Button(page, "Sign in").ClickAsync();
-        await page.WaitForURLAsync("**/endpoints");
+        await page.WaitForURLAsync("**/endpoints", Arrived);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Endpoints", Level = 1 })).ToBeVisibleAsync();
     }
 
