@@ -83,7 +83,7 @@ internal sealed partial class DeliveryLoop(
             if (claim.Deliveries.Count == 0 && span is not null) span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }
         var claimed = claim.Deliveries;
-        if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease);
+        if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease, stoppingToken);
         // More may be due right now. (A claim that set aside its share of a capped backlog leaves the rest due, and the
         // next due time is then now.)
         if (claimed.Count == free) return;
@@ -117,22 +117,27 @@ internal sealed partial class DeliveryLoop(
     }
 
     /// <param name="leaseUntil">When the claim's lease runs out (the in-flight score the claim gave each delivery).</param>
-    private void Start(IReadOnlyList<QueuedDelivery> claimed, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil)
+    private void Start(IReadOnlyList<QueuedDelivery> claimed, Dictionary<Guid, DeliveryWork> works, DateTimeOffset leaseUntil,
+        CancellationToken stoppingToken)
     {
         var started = new List<QueuedDelivery>(claimed.Count);
         var done = new Dictionary<Guid, TaskCompletionSource>(claimed.Count);
         foreach (var delivery in claimed)
         {
             var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            // Added before the work starts, so a fast finish cannot leave a stale entry behind. A delivery already
-            // running here (its lease expired while Postgres was slow, and it was reaped and claimed again) is not
-            // started twice: the running one acks or reschedules it.
+            // Added before the work starts, so a fast finish cannot leave a stale entry behind.
             if (_running.TryAdd(delivery.Id, finished.Task))
             {
                 started.Add(delivery);
                 done[delivery.Id] = finished;
             }
-            else LogAlreadyRunning(delivery.Id);
+            else
+            {
+                LogAlreadyRunning(delivery.Id);
+                // (Absent again if it finished in between: then it starts at once, from a fresh read all the same.)
+                _ = StartAfterAsync(_running.TryGetValue(delivery.Id, out var running) ? running : Task.CompletedTask, delivery,
+                    leaseUntil, stoppingToken);
+            }
         }
         if (started.Count == 0) return;
         _ = Task.Run(() => processor.ProcessAsync(started, works, leaseUntil, id =>
@@ -141,6 +146,27 @@ internal sealed partial class DeliveryLoop(
             done[id].SetResult();
             wake.Set();
         }, _abandon.Token));
+    }
+
+    /// <summary>
+    /// A delivery claimed while its previous claim still runs here: it was rescheduled (a retry due within milliseconds,
+    /// a hand-back) and claimed again before that run had quite finished, or its lease expired while Postgres was slow
+    /// and it was reaped and claimed again. Skipping it would leave this claim in flight until its lease ran out (a
+    /// minute's delay for a retry that was due at once); starting it now could send it twice at once. So it starts once
+    /// the running one is done, from a fresh read: if that run already recorded and acked or rescheduled it, the read
+    /// says so, and nothing is sent twice.
+    /// </summary>
+    private async Task StartAfterAsync(Task running, QueuedDelivery delivery, DateTimeOffset leaseUntil, CancellationToken stoppingToken)
+    {
+        await running;
+        try
+        {
+            Start([delivery], await ReadAsync([delivery], stoppingToken), leaseUntil, stoppingToken);
+        }
+        catch (Exception)
+        {
+            // ReadAsync logged it (or handed it back at shutdown): it stays in flight until its lease expires.
+        }
     }
 
     private async Task DrainAsync()
@@ -185,7 +211,7 @@ internal sealed partial class DeliveryLoop(
     [LoggerMessage(LogLevel.Error, "{Count} claimed deliveries could not be read; they stay in flight until their lease expires")]
     private partial void LogReadFailed(Exception exception, int count);
 
-    [LoggerMessage(LogLevel.Warning, "Delivery {DeliveryId} was claimed again while still being processed here; left to the running worker")]
+    [LoggerMessage(LogLevel.Information, "Delivery {DeliveryId} was claimed again while its previous claim was still being processed here; it starts once that one is done")]
     private partial void LogAlreadyRunning(Guid deliveryId);
 
     [LoggerMessage(LogLevel.Information, "Stopping: waiting for {Count} deliveries in progress")]
