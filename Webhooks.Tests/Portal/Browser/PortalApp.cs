@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
 using Webhooks.Core;
@@ -95,10 +96,10 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
         return page;
     }
 
-    /// <summary>For <c>WaitForURLAsync</c>: the URL is reached once the browser commits to its response. The default also
-    /// waits for the page's "load" event, which a busy CI box once never reported after the sign-in redirect, although
-    /// the page had loaded (its screenshot showed the endpoints): what follows each wait checks the page itself.</summary>
-    public static readonly PageWaitForURLOptions Arrived = new() { WaitUntil = WaitUntilState.Commit };
+    /// <summary>Waits until the page's URL matches <paramref name="pattern"/> (a regular expression), polling the URL.
+    /// Not <c>WaitForURLAsync</c>: when the URL already matched, it waited for a "load" event that Blazor's navigation
+    /// had already consumed, and CI twice timed out on a page showing the expected content (its screenshots).</summary>
+    public static Task ArrivedAsync(IPage page, string pattern) => Assertions.Expect(page).ToHaveURLAsync(new Regex(pattern));
 
     /// <summary>Signs in on the sign-in page with an API key and waits for the endpoints page.</summary>
     public static async Task SignInWithKeyAsync(IPage page, string apiKey)
@@ -106,7 +107,7 @@ internal sealed class PortalApp(AppFixture app, BrowserFixture browser) : IAsync
         // The field is Fluent UI's text input, a web component: its <input> lives in its shadow root.
         await page.Locator("#api-key input").FillAsync(apiKey);
         await Button(page, "Sign in").ClickAsync();
-        await page.WaitForURLAsync("**/endpoints", Arrived);
+        await ArrivedAsync(page, "/endpoints$");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Endpoints", Level = 1 })).ToBeVisibleAsync();
     }
 

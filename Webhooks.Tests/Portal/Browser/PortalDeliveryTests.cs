@@ -85,7 +85,7 @@ public sealed class PortalDeliveryTests(AppFixture app, BrowserFixture browser) 
         await Screenshots.TakeAsync(page, "deliveries-list");
 
         await row.GetByRole(AriaRole.Link).First.ClickAsync();
-        await page.WaitForURLAsync($"**/deliveries/{deliveryId}", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(page, $"/deliveries/{deliveryId}$");
         var attempt = page.GetByRole(AriaRole.Article, new() { Name = "Attempt 1" });
         await Expect(attempt.GetByText("HTTP 200")).ToBeVisibleAsync();
         await attempt.GetByText("Request headers").ClickAsync();

@@ -22,7 +22,7 @@ public sealed class PortalSignInTests(AppFixture app, BrowserFixture browser) : 
     {
         var tenant = await _portal.CreateTenantAsync("Key Co");
         var page = await _portal.OpenAsync("/endpoints");
-        await page.WaitForURLAsync("**/signin?returnUrl=*", PortalApp.Arrived); // no session yet: sign in first, then back to /endpoints
+        await PortalApp.ArrivedAsync(page, "/signin\\?returnUrl="); // no session yet: sign in first, then back to /endpoints
         await Screenshots.TakeAsync(page, "signin-page");
 
         await page.Locator("#api-key input").FillAsync("whk_" + new string('x', 43));
@@ -46,16 +46,16 @@ public sealed class PortalSignInTests(AppFixture app, BrowserFixture browser) : 
         Assert.InRange(expiresAt - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(11));
 
         var first = await _portal.OpenAsync(url);
-        await first.WaitForURLAsync("**/endpoints", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(first, "/endpoints$");
         await Expect(first.GetByText("Link Co", new() { Exact = true })).ToBeVisibleAsync();
 
         // The same link again, in another browser: spent.
         var again = await _portal.OpenAsync(url);
-        await again.WaitForURLAsync("**/signin?error=link", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(again, "/signin\\?error=link$");
         await Expect(again.GetByText("This sign-in link cannot be used")).ToBeVisibleAsync();
         await Screenshots.TakeAsync(again, "signin-link-used");
         await again.GotoAsync(_portal.Url("/endpoints"));
-        await again.WaitForURLAsync("**/signin?returnUrl=*", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(again, "/signin\\?returnUrl=");
 
         // A fresh link whose minutes have passed (the test moves its expiry into the past; the Api's own tests cover the clock).
         var (expiring, _) = await _portal.CreateLinkAsync(tenant);
@@ -65,7 +65,7 @@ public sealed class PortalSignInTests(AppFixture app, BrowserFixture browser) : 
             SHA256.HashData(Encoding.UTF8.GetBytes(token)));
         Assert.Equal(1, expired);
         var late = await _portal.OpenAsync(expiring);
-        await late.WaitForURLAsync("**/signin?error=link", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(late, "/signin\\?error=link$");
         await Expect(late.GetByText("This sign-in link cannot be used")).ToBeVisibleAsync();
     }
 
@@ -79,18 +79,18 @@ public sealed class PortalSignInTests(AppFixture app, BrowserFixture browser) : 
         var state = await page.Context.StorageStateAsync();
 
         await PortalApp.Button(page, "Sign out").ClickAsync();
-        await page.WaitForURLAsync("**/signin?signed-out=1", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(page, "/signin\\?signed-out=1$");
         await Expect(page.GetByText("Signed out", new() { Exact = true })).ToBeVisibleAsync();
         await Screenshots.TakeAsync(page, "signed-out");
         await page.GotoAsync(_portal.Url("/deliveries"));
-        await page.WaitForURLAsync("**/signin?returnUrl=*", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(page, "/signin\\?returnUrl=");
 
         var revoked = await _portal.DatabaseAsync<long>(
             "SELECT count(*) FROM portal_sessions s JOIN users u ON u.id = s.user_id WHERE u.tenant_id = $1 AND s.revoked_at IS NOT NULL", tenant.Id);
         Assert.Equal(1, revoked);
 
         var copy = await _portal.OpenAsync(state, "/endpoints");
-        await copy.WaitForURLAsync("**/signin?error=ended", PortalApp.Arrived);
+        await PortalApp.ArrivedAsync(copy, "/signin\\?error=ended$");
         await Expect(copy.GetByText("Your session has ended")).ToBeVisibleAsync();
     }
 
