@@ -48,7 +48,7 @@ internal sealed class RetentionScenario : IScenario
         await using var cleaner = await ExtraDispatcher.StartAsync(2, ct,
             new Dictionary<string, string> { ["Webhooks__Retention__Schedule"] = "* * * * *" });
         var started = Stopwatch.GetTimestamp();
-        while (await ExpiredAsync(context.Database, ct) >= seeded)
+        while ((await ExpiredAsync(context.Database, ct)).Rows >= seeded)
         {
             if (Stopwatch.GetElapsedTime(started) > StartTimeout) throw new TimeoutException("Retention did not start within 90 s.");
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
@@ -57,12 +57,12 @@ internal sealed class RetentionScenario : IScenario
         ProgressLine.Say(Name, $"retention started; publishing at {PublishRate}/s while it deletes");
         using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var during = Paced.RunAsync($"{Name} during cleanup", PublishRate, o.RetentionPhase, 64, PublishAsync, stopPublishing.Token);
-        long left;
+        Expired left;
         TimeSpan? deliveriesGone = null, eventsGone = null;
-        while ((left = await ExpiredAsync(context.Database, ct)) > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
+        while ((left = await ExpiredAsync(context.Database, ct)).Rows > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
         {
-            deliveriesGone ??= await ExpiredCountAsync(context.Database, ExpiredDeliveries, ct) == 0 ? Stopwatch.GetElapsedTime(cleaning) : null;
-            eventsGone ??= await ExpiredCountAsync(context.Database, ExpiredEvents, ct) == 0 ? Stopwatch.GetElapsedTime(cleaning) : null;
+            if (left.Deliveries == 0) deliveriesGone ??= Stopwatch.GetElapsedTime(cleaning);
+            if (left.Events == 0) eventsGone ??= Stopwatch.GetElapsedTime(cleaning);
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
         var cleaned = Stopwatch.GetElapsedTime(cleaning);
@@ -70,7 +70,7 @@ internal sealed class RetentionScenario : IScenario
         eventsGone ??= cleaned;
         var duringResult = await during;
 
-        var rows = seeded - left;
+        var rows = seeded - left.Rows;
         var rowsPerSecond = rows / cleaned.TotalSeconds;
         var (weekRows, events) = (2L * o.RetentionDeliveries, (long)o.RetentionDeliveries);
         // The events' weeks go after the deliveries' (whose rows they are checked against), the keys after the events.
@@ -84,7 +84,7 @@ internal sealed class RetentionScenario : IScenario
             idempotencyKeys = events, keysGoneSecondsAfterEvents = keysSeconds.TotalSeconds,
             publishRate = PublishRate, baseline = baseline.Summary, duringCleanup = duringResult.Summary,
         };
-        var note = left > 0 ? $"; {left:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
+        var note = left.Rows > 0 ? $"; {left.Rows:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
         context.Report.Add(new Figure(Name, $"Retention: expired rows removed while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts, events and keys)",
             $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s; the {weekRows:N0} deliveries and attempts, "
             + $"dropped with their weeks' partitions, were gone after {deliveriesGone.Value.TotalSeconds:0.0} s, the {events:N0} events, dropped with theirs, "
@@ -180,7 +180,7 @@ internal sealed class RetentionScenario : IScenario
         }
         await using var analyze = db.CreateCommand("ANALYZE events; ANALYZE deliveries; ANALYZE delivery_attempts; ANALYZE idempotency_keys");
         await analyze.ExecuteNonQueryAsync(ct);
-        return await ExpiredAsync(db, ct);
+        return (await ExpiredAsync(db, ct)).Rows;
     }
 
     /// <summary>Row g's id in <paramref name="table"/>: the UUIDv7 layout, its millisecond <paramref name="startMs"/> + g.</summary>
@@ -201,19 +201,23 @@ internal sealed class RetentionScenario : IScenario
         return columns;
     }
 
-    private const string ExpiredDeliveries = "SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days'";
-    private const string ExpiredEvents = "SELECT count(*) FROM events WHERE created_at < now() - interval '125 days'";
-    private const string SeededKeys = "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'retention-%'";
-
-    private static async Task<long> ExpiredCountAsync(NpgsqlDataSource db, string sql, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(ct))!;
-    }
-
     /// <summary>The seeded rows still there: deliveries (each with its attempt, deleted with it), events and their keys.
     /// Nothing else is that old, or has such a key.</summary>
-    private static async Task<long> ExpiredAsync(NpgsqlDataSource db, CancellationToken ct) =>
-        await ExpiredCountAsync(db, ExpiredDeliveries, ct) * 2 + await ExpiredCountAsync(db, ExpiredEvents, ct)
-        + await ExpiredCountAsync(db, SeededKeys, ct);
+    private sealed record Expired(long Deliveries, long Events, long Keys)
+    {
+        public long Rows => Deliveries * 2 + Events + Keys;
+    }
+
+    /// <summary>One statement a poll: the cleanup it watches is what is measured, so the poll stays small.</summary>
+    private static async Task<Expired> ExpiredAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT (SELECT count(*) FROM deliveries WHERE completed_at < now() - interval '125 days'),
+                   (SELECT count(*) FROM events WHERE created_at < now() - interval '125 days'),
+                   (SELECT count(*) FROM idempotency_keys WHERE key LIKE 'retention-%')
+            """);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new Expired(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
 }
