@@ -45,7 +45,7 @@ internal sealed partial class RetentionCleaner
             $"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '{week.Name}'", ct);
         var from = week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty;
         var to = DeliveryPartitions.LowestId(week.To!.Value);
-        return await DropInTransactionAsync(connection, week.Name, async transaction =>
+        var done = await DropInTransactionAsync(connection, week.Name, async transaction =>
         {
             await using var batch = new NpgsqlBatch(connection, transaction)
             {
@@ -67,9 +67,10 @@ internal sealed partial class RetentionCleaner
             };
             await using (var reader = await batch.ExecuteReaderAsync(ct))
                 while (await reader.NextResultAsync(ct)) { }
-            var kept = batch.BatchCommands[4].RecordsAffected;
-            return (new DroppedWeek(rows, kept), () => LogDroppedEventWeek(week.Name, rows, kept));
+            return new DroppedWeek(rows, batch.BatchCommands[4].RecordsAffected);
         }, ct);
+        if (done is not null) LogDroppedEventWeek(week.Name, rows, done.Kept);
+        return done;
     }
 
     /// <summary>The events partitions retention deletes from row by row: the DEFAULT one and the pre-partitioning table

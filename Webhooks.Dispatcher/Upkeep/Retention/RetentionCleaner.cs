@@ -74,8 +74,8 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         var keys = await DeleteKeysOfDroppedEventsAsync(connection, eventsCutoff, settings.BatchSize, progress, ct);
         var result = new RetentionResult(true, successful, failed, progress.Attempts, events, progress.Batches)
         {
-            Weeks = weeks.Count, WeekRows = weeks.Sum(w => w.Rows), KeptDeliveries = weeks.Sum(w => w.KeptDeliveries),
-            EventWeeks = eventWeeks.Count, EventWeekRows = eventWeeks.Sum(w => w.Rows), KeptEvents = eventWeeks.Sum(w => w.KeptDeliveries),
+            Weeks = weeks.Count, WeekRows = weeks.Sum(w => w.Rows), KeptDeliveries = weeks.Sum(w => w.Kept),
+            EventWeeks = eventWeeks.Count, EventWeekRows = eventWeeks.Sum(w => w.Rows), KeptEvents = eventWeeks.Sum(w => w.Kept),
             KeysOfDroppedEvents = keys,
         };
         LogDone(now, result.SuccessfulDeliveries, result.FailedDeliveries, result.Attempts, result.Events, result.Batches, result.Weeks,
@@ -111,7 +111,7 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         // An estimate (the planner's, kept by autovacuum): counting would read the very rows dropping spares us reading.
         var rows = await UpkeepLock.ScalarAsync<long>(connection,
             $"SELECT coalesce(sum(greatest(reltuples, 0)), 0)::bigint FROM pg_class WHERE relname IN ('{week.Name}', '{twin.Name}')", ct);
-        return await DropInTransactionAsync(connection, week.Name, async transaction =>
+        var done = await DropInTransactionAsync(connection, week.Name, async transaction =>
         {
             // The parents are locked first, in the order every writer takes them (deliveries, then attempts), for
             // as long as the copy of the kept rows takes: they are found through the partition's indexes.
@@ -138,28 +138,28 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
             };
             await using (var reader = await batch.ExecuteReaderAsync(ct))
                 while (await reader.NextResultAsync(ct)) { }
-            var kept = batch.BatchCommands[5].RecordsAffected;
-            return (new DroppedWeek(rows, kept), () => LogDroppedWeek(week.Name, twin.Name, rows, kept, batch.BatchCommands[6].RecordsAffected));
+            return new DroppedWeek(rows, batch.BatchCommands[5].RecordsAffected, batch.BatchCommands[6].RecordsAffected);
         }, ct);
+        if (done is not null) LogDroppedWeek(week.Name, twin.Name, rows, done.Kept, done.KeptAttempts);
+        return done;
     }
 
     /// <summary>
-    /// Runs one partition drop in a transaction of its own and commits it, then logs it. Every drop takes its parents'
+    /// Runs one partition drop in a transaction of its own and commits it. Every drop takes its parents'
     /// ACCESS EXCLUSIVE lock, waiting at most <see cref="LockTimeout"/> so that writers queued behind it are not held
     /// long: when the lock is not granted (or a deadlock is found) the drop is rolled back and tried again a second
     /// later, then two, up to <see cref="LockTries"/> times; null when it never ran.
     /// </summary>
     private async Task<DroppedWeek?> DropInTransactionAsync(NpgsqlConnection connection, string partition,
-        Func<NpgsqlTransaction, Task<(DroppedWeek Done, Action Log)>> drop, CancellationToken ct)
+        Func<NpgsqlTransaction, Task<DroppedWeek>> drop, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var transaction = await connection.BeginTransactionAsync(ct);
             try
             {
-                var (done, log) = await drop(transaction);
+                var done = await drop(transaction);
                 await transaction.CommitAsync(ct);
-                log();
                 return done;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected)
@@ -233,8 +233,9 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
 
     private sealed record DeletedBatch(int Deliveries, int Attempts);
 
-    /// <summary>A week dropped: its rows (estimated) and the rows kept (deliveries, or events).</summary>
-    private sealed record DroppedWeek(long Rows, int KeptDeliveries);
+    /// <summary>A week dropped: its rows (estimated) and the rows kept, copied back (deliveries with their attempts, or
+    /// events).</summary>
+    private sealed record DroppedWeek(long Rows, int Kept, int KeptAttempts = 0);
 
     [LoggerMessage(LogLevel.Information, "Retention skipped: another Dispatcher holds the retention lock")]
     private partial void LogSkipped();
