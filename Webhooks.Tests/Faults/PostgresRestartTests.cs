@@ -34,10 +34,9 @@ public sealed class PostgresRestartTests(AppFixture app)
         }
         finally
         {
-            await app.CommandAsync(ResourceNames.PostgresServer, "resource-start");
+            await app.StartAsync(ResourceNames.PostgresServer);
         }
 
-        await app.WaitHealthyAsync(ResourceNames.PostgresServer);
         var recovered = await Eventually.Get(
             () => client.PostAsJsonAsync("/v1/events", new { type = "sale.created", data = new { n = 2 } }, Ct),
             r => r.StatusCode == HttpStatusCode.Accepted, "the Api to publish again", TimeSpan.FromSeconds(60));

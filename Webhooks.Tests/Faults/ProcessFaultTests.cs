@@ -57,8 +57,7 @@ public sealed class ProcessFaultTests(AppFixture app, ITestOutputHelper output) 
             await app.KillAsync(ResourceNames.Dispatcher);
             kills++;
             await app.WaitStoppedAsync(ResourceNames.Dispatcher);
-            await app.CommandAsync(ResourceNames.Dispatcher, "resource-start");
-            await app.WaitHealthyAsync(ResourceNames.Dispatcher);
+            await app.StartAsync(ResourceNames.Dispatcher);
         }
         await publisher;
 

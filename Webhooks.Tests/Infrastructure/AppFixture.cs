@@ -103,10 +103,9 @@ public class AppFixture : IAsyncLifetime
         // process DCP just stopped); the harness retries the start, which is what an operator would do.
         for (var attempt = 1; ; attempt++)
         {
-            await CommandAsync(resource, "resource-start");
             try
             {
-                await WaitHealthyAsync(resource);
+                await StartAsync(resource);
                 return;
             }
             catch (DistributedApplicationException) when (attempt < 5)
@@ -115,6 +114,23 @@ public class AppFixture : IAsyncLifetime
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), TestContext.Current.CancellationToken);
             }
         }
+    }
+
+    /// <summary>Starts a stopped resource and waits until its new process is healthy.</summary>
+    public async Task StartAsync(string resource)
+    {
+        await CommandAsync(resource, "resource-start");
+        // The command returns before the orchestrator reports the new process, so for a moment the snapshot still
+        // reads the old process's "Exited", and a health wait takes that for a failed start: CI failed a SIGKILL test
+        // so, on a busy box. The resource was stopped, so a "Running" seen from here on is the new process.
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            cts.CancelAfter(TestTimeouts.AppStart);
+            await App.ResourceNotifications.WaitForResourceAsync(resource,
+                e => e.Snapshot.State?.Text is { } state && (state == KnownResourceStates.Running || state == KnownResourceStates.FailedToStart),
+                cts.Token);
+        }
+        await WaitHealthyAsync(resource);
     }
 
     /// <summary>Waits until the orchestrator has seen the resource's process end.</summary>
