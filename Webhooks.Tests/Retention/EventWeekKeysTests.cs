@@ -54,7 +54,9 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
             await lockEvents.ExecuteNonQueryAsync(Ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var run = RetentionRows.Cleaner(stack, batchSize: 2).RunOnceAsync(Now, stop.Token);
-        await Eventually.True(async () => (await RetentionRows.KeysAsync(stack, week.Tenant.TenantId)).Count == 2, "the week's keys to go");
+        // The keys are gone while the drop still waits for its lock (not once it has given up).
+        await Eventually.True(async () => (await RetentionRows.KeysAsync(stack, week.Tenant.TenantId)).Count == 2 && await DropWaitsAsync(stack),
+            "the week's keys to go while its drop waits");
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         await reading.RollbackAsync(Ct);
@@ -140,6 +142,16 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
     }
 
     private sealed record SeededWeek(SeededTenant Tenant, Guid[] Gone, Guid Kept, Guid Young);
+
+    /// <summary>Whether a session waits for a lock on the events table (the drop's).</summary>
+    private static async Task<bool> DropWaitsAsync(TestStack stack)
+    {
+        await using var command = stack.DataSource.CreateCommand("""
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+            """);
+        return (bool)(await command.ExecuteScalarAsync(Ct))!;
+    }
 
     /// <summary>Publishes the seeded events' type and data with <paramref name="key"/>; the event id of the 202.</summary>
     private static async Task<Guid> PublishAsync(HttpClient client, string key)
