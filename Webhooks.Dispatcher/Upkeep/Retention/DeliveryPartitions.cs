@@ -49,6 +49,23 @@ internal static partial class DeliveryPartitions
     public static DateTimeOffset TimeOf(Guid id) =>
         DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id.ToString("N")[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
 
+    /// <summary>The id ranges [From, To) before <paramref name="before"/> that none of <paramref name="partitions"/>
+    /// covers but the DEFAULT one, in order.</summary>
+    public static List<(Guid From, Guid To)> Uncovered(IEnumerable<Partition> partitions, DateTimeOffset before)
+    {
+        // The unix epoch's lowest id is the lowest uuid: MINVALUE.
+        var (gaps, covered) = (new List<(Guid, Guid)>(), DateTimeOffset.UnixEpoch);
+        foreach (var partition in partitions.Where(p => !p.IsDefault).OrderBy(p => p.From ?? DateTimeOffset.UnixEpoch))
+        {
+            var from = partition.From ?? DateTimeOffset.UnixEpoch;
+            if (from >= before) break;
+            if (from > covered) gaps.Add((LowestId(covered), LowestId(from)));
+            if (partition.To!.Value > covered) covered = partition.To.Value;
+        }
+        if (covered < before) gaps.Add((LowestId(covered), LowestId(before)));
+        return gaps;
+    }
+
     /// <summary>The partitions of <paramref name="table"/>, with their bounds read from the catalog.</summary>
     public static async Task<List<Partition>> ListAsync(DbConnection connection, string table, CancellationToken ct)
     {

@@ -13,38 +13,100 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 /// A weekly partition of events is dropped whole once it is past that cut-off and no partition of deliveries covering
 /// any of its week is left (so it runs after the deliveries' weeks are dropped, and the events to keep are the few
 /// still referenced by a kept delivery, found through the deliveries' event_id index). A delivery is only ever written
-/// with a new event (publish, ping), in the week being written, so no delivery can come to reference a week being
-/// dropped while it is dropped. The keys of the dropped events are then deleted in bounded batches (they are few and
-/// narrow: one row per keyed event): a sweep of every key whose event is older than the cut-off and gone, so a run
-/// stopped between the drop and the sweep is finished by the next one. Events outside the weekly partitions (DEFAULT,
-/// the pre-partitioning table until its turn) are deleted row by row, with their keys in the same statement.
-/// REVIEW: between a week's drop and the sweep of its keys (seconds, or until the next run if the run stops there), a
-/// repeat of one of those keys finds the key taken but no event, and its publish fails with a 500 (EventPublisher's
-/// "no event holds the key"); the publisher's retry after the sweep makes a new event. Deleting the week's keys before
-/// the drop (those of events no delivery refers to, found against the few referenced event ids) would close it.
+/// with a new event (publish, ping), in the week being written, so once a week's deliveries' partitions are gone no
+/// delivery can come to reference its events: the set of events to keep can shrink, never grow.
+/// The week's idempotency keys go first, before the drop (keys are not partitioned: a partitioned table cannot hold the
+/// unique index that makes a key unique per tenant): every key of the week's id range but those of the events to keep,
+/// in bounded batches walking the keys' event_id index, with no look at the events. Then the week is dropped, keeping
+/// those same events (and any a delivery refers to, which are among them). So no key ever names an event that is gone:
+/// a repeat of a key before the drop finds its event, or, once the key is deleted, makes a new event (the key has
+/// expired); it never finds a key with no event, which failed the publish with a 500 while the keys were swept after
+/// the drop. A run stopped between the keys and the drop is finished by the next one, which finds the week still there.
+/// Events outside the weekly partitions (DEFAULT, the pre-partitioning table until its turn) are deleted row by row,
+/// with their keys in the same statement. Keys whose event is gone all the same (left by a version that swept a week's
+/// keys after its drop, and stopped in between) are swept last, only in the id ranges no partition but DEFAULT covers.
 /// </remarks>
 internal sealed partial class RetentionCleaner
 {
-    /// <summary>Drops every weekly partition of events past <paramref name="cutoff"/> that no deliveries partition overlaps.</summary>
-    private async Task<List<DroppedWeek>> DropExpiredEventWeeksAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken ct)
+    /// <summary>Drops every weekly partition of events past <paramref name="cutoff"/> that no deliveries partition
+    /// overlaps, each after its idempotency keys.</summary>
+    /// <returns>The weeks dropped, and the keys deleted before them (also of a week whose drop then found its table
+    /// locked, left to the next run).</returns>
+    private async Task<(List<DroppedWeek> Weeks, int Keys)> DropExpiredEventWeeksAsync(NpgsqlConnection connection, DateTimeOffset cutoff,
+        int batchSize, Progress progress, CancellationToken ct)
     {
         var deliveries = (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Deliveries, ct)).Where(p => !p.IsDefault).ToList();
-        var dropped = new List<DroppedWeek>();
+        var (dropped, keys) = (new List<DroppedWeek>(), 0);
         foreach (var week in (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Events, ct))
                  .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
         {
             if (deliveries.Any(d => (d.From is null || d.From < week.To) && (week.From is null || d.To > week.From))) continue;
-            if (await DropEventWeekAsync(connection, week, ct) is { } done) dropped.Add(done);
+            var (from, to) = (week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(week.To!.Value));
+            var kept = await ReferencedEventsAsync(connection, from, to, ct);
+            var weekKeys = await DeleteKeysOfWeekAsync(connection, from, to, kept, batchSize, progress, ct);
+            keys += weekKeys;
+            if (await DropEventWeekAsync(connection, week, from, to, kept, weekKeys, ct) is { } done) dropped.Add(done);
         }
-        return dropped;
+        return (dropped, keys);
     }
 
-    private async Task<DroppedWeek?> DropEventWeekAsync(NpgsqlConnection connection, DeliveryPartitions.Partition week, CancellationToken ct)
+    /// <summary>The events of the id range [<paramref name="from"/>, <paramref name="to"/>) a delivery refers to: once
+    /// the range's deliveries' weeks are gone, the few kept in the DEFAULT partition; a range scan of each partition's
+    /// event_id index.</summary>
+    private static async Task<Guid[]> ReferencedEventsAsync(NpgsqlConnection connection, Guid from, Guid to, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT DISTINCT event_id FROM deliveries WHERE event_id >= $1 AND event_id < $2", connection)
+        {
+            Parameters = { new() { Value = from }, new() { Value = to } },
+        };
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetGuid(0));
+        return [.. ids];
+    }
+
+    /// <summary>Deletes the idempotency keys of the events of [<paramref name="from"/>, <paramref name="to"/>) but those
+    /// of <paramref name="kept"/>, walking the keys' event_id index <paramref name="batchSize"/> at a time, each batch a
+    /// statement (and a transaction) of its own.</summary>
+    private async Task<int> DeleteKeysOfWeekAsync(NpgsqlConnection connection, Guid from, Guid to, Guid[] kept, int batchSize,
+        Progress progress, CancellationToken ct)
+    {
+        var (after, total) = (from, 0);
+        while (true)
+        {
+            // Each batch starts at the last event id the one before deleted ("at", not "after": those rows are gone from
+            // this statement's snapshot, and should an event hold two keys, the one past the LIMIT is not skipped). The
+            // rows are deleted by their ctid, found by the index walk: no second look-up through the primary key.
+            await using var command = new NpgsqlCommand("""
+                WITH gone AS (
+                    DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+                        SELECT ctid FROM idempotency_keys
+                        WHERE event_id >= $1 AND event_id < $2 AND event_id <> ALL($3)
+                        ORDER BY event_id LIMIT $4))
+                    RETURNING event_id)
+                SELECT count(*)::int, (SELECT event_id FROM gone ORDER BY event_id DESC LIMIT 1) FROM gone
+                """, connection)
+            {
+                Parameters = { new() { Value = after }, new() { Value = to }, new() { Value = kept }, new() { Value = batchSize } },
+            };
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            var deleted = reader.GetInt32(0);
+            if (deleted > 0) after = reader.GetGuid(1);
+            total += deleted;
+            progress.Add(deleted, 0, "idempotency keys", this);
+            if (deleted < batchSize) return total;
+        }
+    }
+
+    /// <summary>Drops the week, copying back <paramref name="kept"/> (the events whose keys were kept) and any event a
+    /// delivery refers to now (among them, since that set only shrinks; the union costs an index range scan and keeps a
+    /// delivery's event even if it did not).</summary>
+    private async Task<DroppedWeek?> DropEventWeekAsync(NpgsqlConnection connection, DeliveryPartitions.Partition week, Guid from, Guid to,
+        Guid[] kept, int keys, CancellationToken ct)
     {
         var rows = await UpkeepLock.ScalarAsync<long>(connection,
             $"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '{week.Name}'", ct);
-        var from = week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty;
-        var to = DeliveryPartitions.LowestId(week.To!.Value);
         var done = await DropInTransactionAsync(connection, week.Name, async transaction =>
         {
             await using var batch = new NpgsqlBatch(connection, transaction)
@@ -54,12 +116,12 @@ internal sealed partial class RetentionCleaner
                     new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
                     new($"LOCK TABLE {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"),
                     new($"ALTER TABLE {DeliveryPartitions.Events} DETACH PARTITION \"{week.Name}\""),
-                    // The events a delivery still refers to: its deliveries' weeks are gone, so these are the kept
-                    // ones (now in the deliveries' DEFAULT partition), a range scan of each partition's event_id index.
+                    // A kept event that has lost its delivery since is deleted row by row from DEFAULT, with its key.
                     new("""
                         CREATE TEMP TABLE retention_kept_events ON COMMIT DROP AS
-                        SELECT DISTINCT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
-                        """) { Parameters = { new() { Value = from }, new() { Value = to } } },
+                        SELECT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
+                        UNION SELECT unnest($3::uuid[])
+                        """) { Parameters = { new() { Value = from }, new() { Value = to }, new() { Value = kept } } },
                     // No week covers these ids any more: they land in the DEFAULT partition.
                     new($"INSERT INTO {DeliveryPartitions.Events} SELECT e.* FROM \"{week.Name}\" e JOIN retention_kept_events k ON k.id = e.id"),
                     new($"DROP TABLE \"{week.Name}\""),
@@ -69,7 +131,7 @@ internal sealed partial class RetentionCleaner
                 while (await reader.NextResultAsync(ct)) { }
             return new DroppedWeek(rows, batch.BatchCommands[4].RecordsAffected);
         }, ct);
-        if (done is not null) LogDroppedEventWeek(week.Name, rows, done.Kept);
+        if (done is not null) LogDroppedEventWeek(week.Name, rows, done.Kept, keys);
         return done;
     }
 
@@ -107,13 +169,27 @@ internal sealed partial class RetentionCleaner
         }
     }
 
-    /// <summary>Deletes the keys of events older than <paramref name="cutoff"/> that are gone (dropped with their week),
-    /// walking the keys in event id order, <paramref name="batchSize"/> at a time, each batch its own statement.</summary>
+    /// <summary>Deletes the keys whose event is gone though its week's keys went before it (left by an older version,
+    /// which swept a week's keys after the drop): those of events older than <paramref name="cutoff"/>, in the id ranges
+    /// no partition of events covers any more but DEFAULT. There only the keys of the events DEFAULT holds are left
+    /// besides (the kept ones), so when there is nothing to sweep this reads next to nothing; a key of a weekly
+    /// partition's range names an event of that partition, whose keys go before it.</summary>
     private async Task<int> DeleteKeysOfDroppedEventsAsync(NpgsqlConnection connection, DateTimeOffset cutoff, int batchSize,
         Progress progress, CancellationToken ct)
     {
-        var (after, total) = (Guid.Empty, 0);
-        var below = DeliveryPartitions.LowestId(cutoff);
+        var total = 0;
+        foreach (var (from, to) in DeliveryPartitions.Uncovered(await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Events, ct), cutoff))
+            total += await DeleteKeysOfGoneEventsAsync(connection, from, to, batchSize, progress, ct);
+        return total;
+    }
+
+    /// <summary>Deletes the keys of [<paramref name="from"/>, <paramref name="to"/>) whose event is gone, walking the keys
+    /// in event id order, <paramref name="batchSize"/> at a time, each batch its own statement.</summary>
+    private async Task<int> DeleteKeysOfGoneEventsAsync(NpgsqlConnection connection, Guid from, Guid to, int batchSize,
+        Progress progress, CancellationToken ct)
+    {
+        // No UUIDv7 is a range's bound (its version digit is 7, a bound's 0), so "after" the lower bound misses none.
+        var (after, total) = (from, 0);
         while (true)
         {
             await using var command = new NpgsqlCommand("""
@@ -129,7 +205,7 @@ internal sealed partial class RetentionCleaner
                        (SELECT count(*)::int FROM gone)
                 """, connection)
             {
-                Parameters = { new() { Value = after }, new() { Value = below }, new() { Value = batchSize } },
+                Parameters = { new() { Value = after }, new() { Value = to }, new() { Value = batchSize } },
             };
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
@@ -143,6 +219,7 @@ internal sealed partial class RetentionCleaner
 
     private sealed record DeletedEvents(int Events, int Keys);
 
-    [LoggerMessage(LogLevel.Information, "Retention dropped partition {Events} (~{Rows} rows), keeping {Kept} events a delivery still refers to")]
-    private partial void LogDroppedEventWeek(string events, long rows, int kept);
+    [LoggerMessage(LogLevel.Information, "Retention dropped partition {Events} (~{Rows} rows), keeping {Kept} events a delivery still refers to, " +
+        "after deleting {Keys} idempotency keys of its events")]
+    private partial void LogDroppedEventWeek(string events, long rows, int kept, int keys);
 }

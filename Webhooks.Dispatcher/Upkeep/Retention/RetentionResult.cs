@@ -28,7 +28,11 @@ internal sealed record RetentionResult(bool Ran, int SuccessfulDeliveries, int F
     /// <summary>Events of the dropped weeks kept (a delivery still refers to them), moved to the DEFAULT partition.</summary>
     public int KeptEvents { get; init; }
 
-    /// <summary>Idempotency keys deleted after their events' week was dropped (the keys of events deleted row by row go
-    /// with them and are not counted).</summary>
+    /// <summary>Idempotency keys of the events of the weeks of events dropped, deleted before each drop (the keys of events
+    /// deleted row by row go with them and are not counted).</summary>
+    public int EventWeekKeys { get; init; }
+
+    /// <summary>Idempotency keys whose events were gone already: left by an older version, which deleted a week's keys
+    /// after dropping it, and stopped in between.</summary>
     public int KeysOfDroppedEvents { get; init; }
 }

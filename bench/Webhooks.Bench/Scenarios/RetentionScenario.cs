@@ -13,9 +13,9 @@ namespace Webhooks.Bench.Scenarios;
 /// the event's idempotency key and one attempt, cloned in SQL from one real delivery, so every column is as the app
 /// writes it) into the weekly partitions of their time, as the app would have written them then; publishes at a steady
 /// rate with nothing to clean (the baseline), then starts one more Dispatcher whose retention schedule fires every
-/// minute and publishes at the same rate while it cleans. Deliveries, attempts and events go with their week's
-/// partitions, then the keys of the dropped events are deleted in batches: reports when each was gone, rows removed
-/// per second of cleanup, and the publish round trip in both phases.
+/// minute and publishes at the same rate while it cleans. Deliveries and attempts go with their week's partitions, then
+/// the events' keys are deleted in batches and the events go with their week's partition: reports when each was gone,
+/// rows removed per second of cleanup, and the publish round trip in both phases.
 /// </summary>
 internal sealed class RetentionScenario : IScenario
 {
@@ -58,38 +58,40 @@ internal sealed class RetentionScenario : IScenario
         using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var during = Paced.RunAsync($"{Name} during cleanup", PublishRate, o.RetentionPhase, 64, PublishAsync, stopPublishing.Token);
         Expired left;
-        TimeSpan? deliveriesGone = null, eventsGone = null;
+        TimeSpan? deliveriesGone = null, keysGone = null;
         while ((left = await ExpiredAsync(context.Database, ct)).Rows > 0 && Stopwatch.GetElapsedTime(cleaning) < o.DrainTimeout)
         {
             if (left.Deliveries == 0) deliveriesGone ??= Stopwatch.GetElapsedTime(cleaning);
-            if (left.Events == 0) eventsGone ??= Stopwatch.GetElapsedTime(cleaning);
+            if (left.Keys == 0) keysGone ??= Stopwatch.GetElapsedTime(cleaning);
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
         }
         var cleaned = Stopwatch.GetElapsedTime(cleaning);
         deliveriesGone ??= cleaned;
-        eventsGone ??= cleaned;
+        keysGone ??= cleaned;
         var duringResult = await during;
 
         var rows = seeded - left.Rows;
         var rowsPerSecond = rows / cleaned.TotalSeconds;
         var (weekRows, events) = (2L * o.RetentionDeliveries, (long)o.RetentionDeliveries);
-        // The events' weeks go after the deliveries' (whose rows they are checked against), the keys after the events.
-        var eventsPerSecond = events / eventsGone.Value.TotalSeconds;
-        var keysSeconds = cleaned - eventsGone.Value;
+        // The events' weeks go after the deliveries' (whose rows they are checked against), each after its keys: the
+        // keys take the time between the deliveries' drop and the last key (within a poll or two), the events' drop the rest.
+        var keysSeconds = keysGone.Value - deliveriesGone.Value;
+        var keysPerSecond = events / Math.Max(keysSeconds.TotalSeconds, 0.2);
+        var eventsSeconds = cleaned - keysGone.Value;
         context.Report.Details[Name] = new
         {
             seededRows = seeded, deletedRows = rows, seconds = cleaned.TotalSeconds, rowsPerSecond,
             deliveriesAndAttempts = weekRows, deliveriesAndAttemptsGoneAfterSeconds = deliveriesGone.Value.TotalSeconds,
-            events, eventsGoneAfterSeconds = eventsGone.Value.TotalSeconds, eventsPerSecond,
-            idempotencyKeys = events, keysGoneSecondsAfterEvents = keysSeconds.TotalSeconds,
+            idempotencyKeys = events, keysGoneAfterSeconds = keysGone.Value.TotalSeconds, keysSecondsAfterDeliveries = keysSeconds.TotalSeconds,
+            keysPerSecond, events, eventsGoneSecondsAfterKeys = eventsSeconds.TotalSeconds,
             publishRate = PublishRate, baseline = baseline.Summary, duringCleanup = duringResult.Summary,
         };
         var note = left.Rows > 0 ? $"; {left.Rows:N0} rows still there after {o.DrainTimeout.TotalSeconds:0} s" : "";
         context.Report.Add(new Figure(Name, $"Retention: expired rows removed while ingest runs ({o.RetentionDeliveries:N0} deliveries + their attempts, events and keys)",
             $"{rowsPerSecond:N0} rows/s ({rows:N0} rows in {cleaned.TotalSeconds:0.0} s; the {weekRows:N0} deliveries and attempts, "
-            + $"dropped with their weeks' partitions, were gone after {deliveriesGone.Value.TotalSeconds:0.0} s, the {events:N0} events, dropped with theirs, "
-            + $"after {eventsGone.Value.TotalSeconds:0.0} s (~{eventsPerSecond:N0} events/s), and their {events:N0} idempotency keys, deleted in batches, "
-            + $"{keysSeconds.TotalSeconds:0.0} s later (~{events / Math.Max(keysSeconds.TotalSeconds, 0.2):N0} keys/s)){note}",
+            + $"dropped with their weeks' partitions, were gone after {deliveriesGone.Value.TotalSeconds:0.0} s, the {events:N0} idempotency keys, "
+            + $"deleted in batches before their events' week, {keysSeconds.TotalSeconds:0.0} s later (~{keysPerSecond:N0} keys/s), and the {events:N0} events, "
+            + $"dropped with their week's partition, {eventsSeconds.TotalSeconds:0.0} s after the keys){note}",
             Figure.None, Figure.None, null));
         context.Report.Add(new Figure(Name, $"Publish round trip at {PublishRate}/s: alone / while retention deletes",
             $"p50 {baseline.Latency.P50:0.0} / p99 {baseline.Latency.P99:0.0} ms; p50 {duringResult.Latency.P50:0.0} / p99 {duringResult.Latency.P99:0.0} ms"
