@@ -86,11 +86,9 @@ public class AppFixture : IAsyncLifetime
     /// <summary>The OS process id of a running project or executable resource.</summary>
     public async Task<int> ProcessIdAsync(string resource)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TestTimeouts.Condition);
-        var running = await App.ResourceNotifications.WaitForResourceAsync(resource,
-            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.Properties.Any(p => p.Name == "executable.pid" && p.Value is not null),
-            cts.Token);
+        var running = await WaitForSnapshotAsync(resource,
+            s => s.State?.Text == KnownResourceStates.Running && s.Properties.Any(p => p.Name == "executable.pid" && p.Value is not null),
+            TestTimeouts.Condition);
         return Convert.ToInt32(running.Snapshot.Properties.First(p => p.Name == "executable.pid").Value);
     }
 
@@ -123,25 +121,26 @@ public class AppFixture : IAsyncLifetime
         // The command returns before the orchestrator reports the new process, so for a moment the snapshot still
         // reads the old process's "Exited", and a health wait takes that for a failed start: CI failed a SIGKILL test
         // so, on a busy box. The resource was stopped, so a "Running" seen from here on is the new process.
-        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
-        {
-            cts.CancelAfter(TestTimeouts.AppStart);
-            await App.ResourceNotifications.WaitForResourceAsync(resource,
-                e => e.Snapshot.State?.Text is { } state && (state == KnownResourceStates.Running || state == KnownResourceStates.FailedToStart),
-                cts.Token);
-        }
+        await WaitForSnapshotAsync(resource,
+            s => s.State?.Text is { } state && (state == KnownResourceStates.Running || state == KnownResourceStates.FailedToStart),
+            TestTimeouts.AppStart);
         await WaitHealthyAsync(resource);
     }
 
     /// <summary>Waits until the orchestrator has seen the resource's process end.</summary>
-    public async Task WaitStoppedAsync(string resource)
+    public Task WaitStoppedAsync(string resource) =>
+        WaitForSnapshotAsync(resource,
+            s => s.State?.Text is { } state && state != KnownResourceStates.Running && state != KnownResourceStates.Starting
+                 && state != KnownResourceStates.Stopping,
+            TestTimeouts.Condition);
+
+    /// <summary>Waits, until <paramref name="deadline"/>, for the orchestrator to report a snapshot of the resource that
+    /// <paramref name="matches"/> (the current one counts).</summary>
+    private async Task<ResourceEvent> WaitForSnapshotAsync(string resource, Func<CustomResourceSnapshot, bool> matches, TimeSpan deadline)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TestTimeouts.Condition);
-        await App.ResourceNotifications.WaitForResourceAsync(resource,
-            e => e.Snapshot.State?.Text is { } state && state != KnownResourceStates.Running && state != KnownResourceStates.Starting
-                 && state != KnownResourceStates.Stopping,
-            cts.Token);
+        cts.CancelAfter(deadline);
+        return await App.ResourceNotifications.WaitForResourceAsync(resource, e => matches(e.Snapshot), cts.Token);
     }
 
     /// <summary>kill -9: the process gets no chance to finish what it was doing.</summary>
