@@ -272,9 +272,19 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     /// <summary>The delivery is finished (or handed back to Postgres' care): forget it, and give its slot under the
     /// caps, if it held one, to the next delivery waiting for it.</summary>
-    public async Task AckAsync(QueuedDelivery delivery)
+    public Task AckAsync(QueuedDelivery delivery) => AckAsync([delivery]);
+
+    /// <summary>Acks many deliveries in one script call, and wakes the Dispatchers once if any slot was granted: a
+    /// Dispatcher acks what finished together (<c>DeliveryAcks</c>), since an ack each cost a script call and a
+    /// publish per delivery, and woke the claim loop once per grant.</summary>
+    public async Task AckAsync(IReadOnlyCollection<QueuedDelivery> deliveries)
     {
-        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery)) > 0) await WakeAsync();
+        if (deliveries.Count == 0) return;
+        var args = new RedisValue[2 + deliveries.Count];
+        (args[0], args[1]) = (_caps.PerWebhook, _caps.PerTenant);
+        var i = 2;
+        foreach (var delivery in deliveries) args[i++] = delivery.ToMember();
+        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, args) > 0) await WakeAsync();
     }
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the

@@ -158,14 +158,19 @@ public sealed record InFlightCaps(int PerWebhook, int PerTenant)
 
         """;
 
-    /// <summary>ARGV[3]: a member leaving in-flight (ack, reschedule, hand-back). Only when this call removed it from
-    /// in-flight does its slot go to the next in line (a reaped one keeps its slot in due). Answers 1 when a held
-    /// delivery got it.</summary>
+    /// <summary>ARGV[3], ARGV[4], …: members leaving in-flight (ack, reschedule, hand-back). Only when this call removed
+    /// one from in-flight does its slot go to the next in line (a reaped one keeps its slot in due). Answers how many
+    /// held deliveries got a slot.</summary>
     public const string ReleaseLua = Declarations + Functions + """
-        local m = ARGV[3]
-        if redis.call('ZREM', inflight, m) == 0 then return 0 end
-        occupy(m, -1)
-        return grant(string.sub(m, 17, 32), string.sub(m, 33, 48))
+        local granted = 0
+        for i = 3, #ARGV do
+          local m = ARGV[i]
+          if redis.call('ZREM', inflight, m) == 1 then
+            occupy(m, -1)
+            granted = granted + grant(string.sub(m, 17, 32), string.sub(m, 33, 48))
+          end
+        end
+        return granted
         """;
 
     /// <summary>

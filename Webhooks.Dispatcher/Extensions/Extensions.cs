@@ -31,6 +31,7 @@ internal static class Extensions
         // attempts.
         builder.Services.AddSingleton<AttemptBatch>();
         builder.Services.AddSingleton<AttemptRecorder>();
+        builder.Services.AddSingleton<DeliveryAcks>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AttemptRecorder>());
         // Retrying and alerts: decided while recording.
         builder.Services.AddSingleton<RetryPolicy>();

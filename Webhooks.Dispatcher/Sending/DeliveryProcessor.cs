@@ -29,6 +29,7 @@ internal sealed partial class DeliveryProcessor(
     WebhookSender sender,
     RetryPolicy retryPolicy,
     AttemptRecorder writer,
+    DeliveryAcks acks,
     SecretProtector secrets,
     DispatcherMetrics metrics,
     TimeProvider time,
@@ -77,7 +78,7 @@ internal sealed partial class DeliveryProcessor(
         var now = time.GetUtcNow();
         if (work is null || work.IsFinal)
         {
-            await queue.AckAsync(delivery);
+            await acks.AckAsync(delivery);
             return;
         }
         if (work.WhyWebhookClosed is { } reason)
@@ -87,7 +88,7 @@ internal sealed partial class DeliveryProcessor(
                 var db = scope.ServiceProvider.GetRequiredService<WebhooksDbContext>();
                 await DeliveryEnding.EndAsync(db, delivery.Id, reason, now, CancellationToken.None);
             }
-            await queue.AckAsync(delivery);
+            await acks.AckAsync(delivery);
             LogEnded(delivery.Id, work.WebhookId, reason);
             return;
         }
@@ -161,13 +162,13 @@ internal sealed partial class DeliveryProcessor(
         if (!record.Stored)
         {
             LogFenced(number);
-            await queue.AckAsync(delivery);
+            await acks.AckAsync(delivery);
             return;
         }
         if (record.DisabledWebhook)
         {
             LogDisabledWebhook(record.Failure!.ConsecutiveFailures);
-            await queue.AckAsync(delivery);
+            await acks.AckAsync(delivery);
             return;
         }
 
@@ -181,7 +182,7 @@ internal sealed partial class DeliveryProcessor(
         if (state.Status == DeliveryStatus.Success) LogSucceeded(result.ResponseStatus, result.DurationMs);
         else LogFailed(number, result.OutcomeTag, Reason(result));
         using (DispatcherTelemetry.ActivitySource.StartActivity("ack delivery"))
-            await queue.AckAsync(delivery);
+            await acks.AckAsync(delivery);
     }
 
     private async Task<SendResult> SendAsync(DeliveryWork work, DateTimeOffset attemptAt, string secret, string? previousSecret,

@@ -109,6 +109,25 @@ public abstract class InFlightCapsTests(InfrastructureFixture infrastructure, Re
     }
 
     [Fact]
+    public async Task One_ack_of_many_frees_each_slot_it_holds_once_and_grants_them_to_the_oldest_held()
+    {
+        var queue = Queue(perWebhook: 3, perTenant: 100);
+        var items = await ScheduleAsync(queue, _webhookA1, _tenantA, 8);
+        var admitted = await ClaimAsync(queue);
+        Assert.Equal(items[..3], admitted);
+
+        // A Dispatcher acks what finished together in one call; a member no longer in flight (acked already, or reaped
+        // and claimed elsewhere) frees nothing, so the cap is never overrun.
+        await queue.AckAsync(admitted[0]);
+        await queue.AckAsync([admitted[0], admitted[1], admitted[2]]);
+
+        Assert.Equal(items[3..6], await ClaimAsync(queue));
+        Assert.Equal(3, await BusyAsync('w', _webhookA1));
+        Assert.Equal(2, await HeldCountAsync());
+        Assert.Empty(await ClaimAsync(queue));
+    }
+
+    [Fact]
     public async Task Another_tenants_due_deliveries_are_claimed_and_sent_while_one_webhook_waits_at_its_cap()
     {
         var queue = Queue(perWebhook: 1, perTenant: 1);
