@@ -24,15 +24,18 @@ public sealed class DeliveryOptions
     /// cannot starve the rest, and measured in bench/ to saturate two cores).</summary>
     public int MaxConcurrency { get; set; } = 256;
 
-    /// <summary>Attempts in flight to one webhook, across all Dispatchers together, 1 – 10 000 (default 64; see
-    /// README "Fair sharing"). Deliveries over it wait in Redis, in order, holding neither a send slot nor a
+    /// <summary>Attempts in flight to one webhook, across all Dispatchers together, 1 – 10 000 (default 128, the tenant
+    /// cap; see README "Fair sharing"). Deliveries over it wait in Redis, in order, holding neither a send slot nor a
     /// connection. It also bounds the connections to one webhook, which <c>MaxConnectionsPerServer</c> no longer does.
-    /// 64 is what one host got before the caps (the HTTP client's 64 connections per server), so a single busy webhook
-    /// is sent to as fast as before: <c>./bench.sh --only dispatch</c> (20,000 to one webhook) recorded 1,869
-    /// deliveries/s with the default caps and 1,588/s with caps off (2026-11-30, 03c777f, a box shared by four
-    /// engineers at load average 20–30: both far below the ~3,300/s of an idle box, and noise beside each other). A
-    /// webhook that answers after t seconds gets at most 64/t deliveries/s until it answers faster.</summary>
-    public int MaxInFlightPerWebhook { get; set; } = 64;
+    /// Other tenants are guarded by <see cref="MaxInFlightPerTenant"/>; this one decides how much of its tenant's share
+    /// one webhook may take, and how fast one busy webhook is sent to: a webhook that answers after t seconds gets at
+    /// most cap/t deliveries/s. <c>./bench.sh --only dispatch --caps W/T</c> (20,000 to one webhook), six runs of each
+    /// alternating, 2026-11-30, a box shared with another engineer's work: 64/128 recorded a median 2,635 deliveries/s
+    /// (2,396–3,169), 128/128 a median 3,307/s (2,452–3,405), higher in 5 of the 6 pairs; with caps off ~3,500–3,850/s.
+    /// With 64 a webhook's in-flight count bounds the groups its attempts are recorded and claimed in, and Postgres paid
+    /// a statement's fixed cost for every ~20 deliveries. An operator who wants a tenant's webhooks kept apart from one
+    /// another (one slow webhook leaving room for its tenant's others) sets it below the tenant cap.</summary>
+    public int MaxInFlightPerWebhook { get; set; } = 128;
 
     /// <summary>Attempts in flight to all of one tenant's webhooks, across all Dispatchers together, 1 – 100 000
     /// (default 128: half of one Dispatcher's 256 send slots, so one tenant never takes more than half of a single
