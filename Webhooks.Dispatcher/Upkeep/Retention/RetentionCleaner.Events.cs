@@ -50,7 +50,10 @@ internal sealed partial class RetentionCleaner
             var (from, to) = (week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(week.To!.Value));
             var kept = await ReferencedEventsAsync(connection, from, to, ct);
             var keyWeek = keyWeeks.SingleOrDefault(k => !k.IsDefault && k.From == week.From && k.To == week.To);
-            var weekKeys = keyWeek is null ? await DeleteKeysOfWeekAsync(connection, from, to, kept, batchSize, progress, ct) : 0;
+            var weekKeys = 0;
+            if (keyWeek is null)
+                foreach (var partition in keyWeeks)
+                    weekKeys += await DeleteKeysOfWeekAsync(connection, partition.Name, from, to, kept, batchSize, progress, ct);
             keys += weekKeys;
             if (await DropEventWeekAsync(connection, week, keyWeek, from, to, kept, weekKeys, ct) is not { } done) continue;
             dropped.Add(done);
@@ -74,11 +77,14 @@ internal sealed partial class RetentionCleaner
         return [.. ids];
     }
 
-    /// <summary>Deletes the idempotency keys of the events of [<paramref name="from"/>, <paramref name="to"/>) but those
-    /// of <paramref name="kept"/>, walking the keys' event_id index <paramref name="batchSize"/> at a time, each batch a
-    /// statement (and a transaction) of its own: for a week whose keys have no partition of their own.</summary>
-    private async Task<int> DeleteKeysOfWeekAsync(NpgsqlConnection connection, Guid from, Guid to, Guid[] kept, int batchSize,
-        Progress progress, CancellationToken ct)
+    /// <summary>Deletes the idempotency keys in <paramref name="partition"/> of the events of [<paramref name="from"/>,
+    /// <paramref name="to"/>) but those of <paramref name="kept"/>, walking its event_id index <paramref name="batchSize"/>
+    /// at a time, each batch a statement (and a transaction) of its own: for a week whose keys have no partition of their
+    /// own. One partition at a time because a ctid names a row only within its table: through the parent, a batch's ctids
+    /// would delete the rows at those places in every partition. A partition holding none of the range reads an empty
+    /// stretch of its index.</summary>
+    private async Task<int> DeleteKeysOfWeekAsync(NpgsqlConnection connection, string partition, Guid from, Guid to, Guid[] kept,
+        int batchSize, Progress progress, CancellationToken ct)
     {
         var (after, total) = (from, 0);
         while (true)
@@ -86,10 +92,10 @@ internal sealed partial class RetentionCleaner
             // Each batch starts at the last event id the one before deleted ("at", not "after": those rows are gone from
             // this statement's snapshot, and should an event hold two keys, the one past the LIMIT is not skipped). The
             // rows are deleted by their ctid, found by the index walk: no second look-up through the primary key.
-            await using var command = new NpgsqlCommand("""
+            await using var command = new NpgsqlCommand($"""
                 WITH gone AS (
-                    DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-                        SELECT ctid FROM idempotency_keys
+                    DELETE FROM "{partition}" WHERE ctid = ANY(ARRAY(
+                        SELECT ctid FROM "{partition}"
                         WHERE event_id >= $1 AND event_id < $2 AND event_id <> ALL($3)
                         ORDER BY event_id LIMIT $4))
                     RETURNING event_id)
