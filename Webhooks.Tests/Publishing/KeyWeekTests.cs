@@ -106,6 +106,20 @@ public sealed class KeyWeekTests(InfrastructureFixture infrastructure) : IAsyncL
         }
     }
 
+    [Fact]
+    public void Only_an_event_of_its_weeks_first_hour_guards_its_key_in_the_week_before()
+    {
+        Guid? GuardOf(DateTimeOffset at) => KeyGuard.GuardIdOf(Guid.CreateVersion7(at));
+        DateTimeOffset? GuardTime(DateTimeOffset at) => GuardOf(at) is { } id
+            ? DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(id.ToString("N")[..12], 16)) : null;
+
+        Assert.Equal(JustAfter - KeyGuard.Window, GuardTime(JustAfter)); // 00:10 on Monday: in Sunday's last hour
+        Assert.Equal(Boundary - KeyGuard.Window, GuardTime(Boundary));
+        Assert.Null(GuardOf(Boundary + KeyGuard.Window)); // 01:00: the hour before is still Monday's
+        Assert.Null(GuardOf(JustBefore)); // Sunday 23:59: its week began days ago
+        Assert.Null(GuardOf(Boundary.AddDays(3)));
+    }
+
     private static NewDeliveries.NewEvent Event(SeededTenant tenant, string key, DateTimeOffset createdAt) =>
         new(Guid.CreateVersion7(createdAt), tenant.TenantId, "sale.created", """{"n":1}""", key, createdAt, null);
 

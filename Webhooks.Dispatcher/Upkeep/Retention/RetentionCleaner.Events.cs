@@ -57,7 +57,9 @@ internal sealed partial class RetentionCleaner
             keys += weekKeys;
             if (await DropEventWeekAsync(connection, week, keyWeek, from, to, kept, weekKeys, ct) is not { } done) continue;
             dropped.Add(done);
-            if (keyWeek is not null) droppedKeyWeeks++;
+            if (keyWeek is null) continue;
+            droppedKeyWeeks++;
+            keyWeeks.Remove(keyWeek); // gone: a later week's batches must not look for it
         }
         return (dropped, droppedKeyWeeks, keys);
     }
@@ -148,10 +150,12 @@ internal sealed partial class RetentionCleaner
             if (keyWeek is not null)
                 // The keys' own rows only: a guard row (of a later week's event, or of one that lost its key's race) has
                 // done its work once its event was written.
+                // "= ANY(ARRAY(…))": found through the partition's event_id index whatever the planner thinks of the
+                // temporary table (no statistics), never by reading the week's keys under the lock.
                 batch.BatchCommands.Add(new($"""
                     INSERT INTO {DeliveryPartitions.Keys} (tenant_id, key, event_id)
-                    SELECT k.tenant_id, k.key, k.event_id FROM "{keyWeek.Name}" k JOIN retention_kept_events e ON e.id = k.event_id
-                    WHERE k.guard_id IS NULL
+                    SELECT k.tenant_id, k.key, k.event_id FROM "{keyWeek.Name}" k
+                    WHERE k.event_id = ANY(ARRAY(SELECT id FROM retention_kept_events)) AND k.guard_id IS NULL
                     """));
             batch.BatchCommands.Add(new(keyWeek is null ? $"DROP TABLE \"{week.Name}\"" : $"DROP TABLE \"{week.Name}\", \"{keyWeek.Name}\""));
             await using (var reader = await batch.ExecuteReaderAsync(ct))
@@ -175,6 +179,7 @@ internal sealed partial class RetentionCleaner
                  .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
         {
             if (events.Any(e => (e.From is null || e.From < keys.To) && (keys.From is null || e.To > keys.From))) continue;
+            var (from, to) = (keys.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(keys.To!.Value));
             var done = await DropInTransactionAsync(connection, keys.Name, async transaction =>
             {
                 await using var batch = new NpgsqlBatch(connection, transaction)
@@ -184,11 +189,15 @@ internal sealed partial class RetentionCleaner
                         new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
                         new($"LOCK TABLE {DeliveryPartitions.Keys} IN ACCESS EXCLUSIVE MODE"),
                         new($"ALTER TABLE {DeliveryPartitions.Keys} DETACH PARTITION \"{keys.Name}\""),
+                        // The events of its range still there are the few the events' DEFAULT partition kept (a range
+                        // of its primary key); their keys are found through the partition's event_id index, never by
+                        // reading the whole partition (the old table, emptied by batches but not shrunk) under the lock.
                         new($"""
                             INSERT INTO {DeliveryPartitions.Keys} (tenant_id, key, event_id)
                             SELECT k.tenant_id, k.key, k.event_id FROM "{keys.Name}" k
-                            WHERE k.guard_id IS NULL AND EXISTS (SELECT 1 FROM {DeliveryPartitions.Events} e WHERE e.id = k.event_id)
-                            """),
+                            WHERE k.event_id = ANY(ARRAY(SELECT e.id FROM {DeliveryPartitions.Events} e WHERE e.id >= $1 AND e.id < $2))
+                              AND k.guard_id IS NULL
+                            """) { Parameters = { new() { Value = from }, new() { Value = to } } },
                         new($"DROP TABLE \"{keys.Name}\""),
                     },
                 };
