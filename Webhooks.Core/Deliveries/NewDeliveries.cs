@@ -40,7 +40,7 @@ public static class NewDeliveries
     // concurrent publish, which this waits for, or earlier in this statement) is skipped rather than failing the
     // statement, so it never fails the requests it shares the write with; the last branch names the skipped events (a
     // row with no delivery) so their publisher can look the winner up. A guard that got in for an event whose own row
-    // then did not is left behind: it names no event, sits in a week older than the key's winner, and goes with it.
+    // then did not is left behind: it names no event, and sits in a week older than the key's winner, dropped before it.
     private const string PublishSql = $"""
         WITH keyed AS (
             SELECT k.id, k.tenant_id, k.key, k.guard_id FROM unnest($1::uuid[], $2::uuid[], $5::text[], $8::uuid[]) AS k(id, tenant_id, key, guard_id)
