@@ -31,17 +31,29 @@ public static class NewDeliveries
         "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing " +
         "substring(int8send(floor(extract(epoch FROM e.created_at) * 1000)::bigint) FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid";
 
-    // A key is unique per tenant in idempotency_keys (events are partitioned by id, so they cannot hold that unique
-    // index): the keys go in first, and an event is written only if it has no key or its key got in. An event whose
-    // key is already taken (by a concurrent publish, which this waits for, or earlier in this statement) is skipped
-    // rather than failing the statement, so it never fails the requests it shares the write with; the last branch names
-    // the skipped events (a row with no delivery) so their publisher can look the winner up.
+    // A key is unique per tenant in idempotency_keys (partitioned by week like events, each week's partition holding a
+    // unique index on (tenant, key); see KeyGuard): the keys go in first, and an event is written only if it has no key
+    // or its key got in. An event made within KeyGuard.Window after its week began ($8, its guard's id) writes its guard
+    // row into the previous week first, and its own row only if the guard got in: so two publishes of one key on either
+    // side of a week's start meet on one unique index. ON CONFLICT names no index (none on the parent can make a key
+    // unique): it checks the unique index of the partition the row goes to. An event whose key is already taken (by a
+    // concurrent publish, which this waits for, or earlier in this statement) is skipped rather than failing the
+    // statement, so it never fails the requests it shares the write with; the last branch names the skipped events (a
+    // row with no delivery) so their publisher can look the winner up. A guard that got in for an event whose own row
+    // then did not is left behind: it names no event, and sits in a week older than the key's winner, dropped before it.
     private const string PublishSql = $"""
-        WITH new_keys AS (
+        WITH keyed AS (
+            SELECT k.id, k.tenant_id, k.key, k.guard_id FROM unnest($1::uuid[], $2::uuid[], $5::text[], $8::uuid[]) AS k(id, tenant_id, key, guard_id)
+            WHERE k.key IS NOT NULL),
+        new_guards AS (
+            INSERT INTO idempotency_keys (tenant_id, key, event_id, guard_id)
+            SELECT tenant_id, key, id, guard_id FROM keyed WHERE guard_id IS NOT NULL
+            ON CONFLICT DO NOTHING
+            RETURNING event_id),
+        new_keys AS (
             INSERT INTO idempotency_keys (tenant_id, key, event_id)
-            SELECT k.tenant_id, k.key, k.id FROM unnest($1::uuid[], $2::uuid[], $5::text[]) AS k(id, tenant_id, key)
-            WHERE k.key IS NOT NULL
-            ON CONFLICT (tenant_id, key) DO NOTHING
+            SELECT tenant_id, key, id FROM keyed WHERE guard_id IS NULL OR id IN (SELECT event_id FROM new_guards)
+            ON CONFLICT DO NOTHING
             RETURNING event_id),
         new_events AS (
             INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at, trace_parent)
@@ -92,8 +104,12 @@ public static class NewDeliveries
         var keys = new string?[events.Count];
         var createdAt = new DateTimeOffset[events.Count];
         var traceParents = new string?[events.Count];
+        var guards = new Guid?[events.Count];
         for (var i = 0; i < events.Count; i++)
+        {
             (ids[i], tenants[i], types[i], payloads[i], keys[i], createdAt[i], traceParents[i]) = events[i];
+            if (keys[i] is not null) guards[i] = KeyGuard.GuardIdOf(ids[i]);
+        }
 
         await using var command = new NpgsqlCommand(PublishSql, connection)
         {
@@ -106,6 +122,7 @@ public static class NewDeliveries
                 new NpgsqlParameter<string?[]> { TypedValue = keys },
                 new NpgsqlParameter<DateTimeOffset[]> { TypedValue = createdAt },
                 new NpgsqlParameter<string?[]> { TypedValue = traceParents },
+                new NpgsqlParameter<Guid?[]> { TypedValue = guards },
             },
         };
         var deliveries = new List<NewDelivery>(events.Count);

@@ -15,10 +15,11 @@ public sealed class RetentionOptions
     public string Schedule { get; set; } = "0 4 * * 0";
 
     /// <summary>Rows deleted per statement (default 1000), so no statement holds locks for long. Only rows outside the
-    /// weekly partitions, and the idempotency keys of events dropped with their week, are deleted row by row (see
+    /// weekly partitions, and the idempotency keys of weeks dropped whose keys have no partition of their own (those before
+    /// the upgrade that partitioned them), are deleted row by row (see
     /// README "Retention at scale").</summary>
     public int BatchSize { get; set; } = 1000;
 
-    /// <summary>Weekly partitions of deliveries, attempts and events created ahead of the current week (default 4), 1 – 52.</summary>
+    /// <summary>Weekly partitions of deliveries, attempts, events and idempotency keys created ahead of the current week (default 4), 1 – 52.</summary>
     public int PartitionsAhead { get; set; } = 4;
 }

@@ -9,8 +9,10 @@ using Webhooks.Tests.Infrastructure;
 
 namespace Webhooks.Tests.Retention;
 
-/// <summary>The idempotency keys of a week of events go before the week is dropped, but those of the events it keeps;
-/// a repeat of a key then answers with its event or, once the key has expired, makes a new one.</summary>
+/// <summary>The idempotency keys of a week of events go with the week: their partition is dropped with the events', but
+/// for the keys of the events it keeps; a repeat of a key then answers with its event or, once the key has expired, makes
+/// a new one. A week whose keys have no partition of their own (the weeks before the upgrade that partitioned keys) has
+/// them deleted before its drop.</summary>
 public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
 {
     // A week before the database's first (the migration makes this week's and next week's), which nothing covers yet.
@@ -21,16 +23,21 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_weeks_keys_go_with_it_but_a_kept_events_key_which_still_returns_that_event_while_an_expired_key_makes_a_new_event()
+    public async Task A_weeks_keys_are_dropped_with_it_but_a_kept_events_key_which_still_returns_that_event_while_an_expired_key_makes_a_new_event()
     {
         await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
         var week = await SeedWeekAsync(stack);
+        // The young event, made in its week's first hour, also guards its key in OldWeek (see KeyGuard).
+        Assert.Equal([("young", week.Young)], await RetentionRows.GuardsAsync(stack, week.Tenant.TenantId));
 
         var result = await RetentionRows.Cleaner(stack, batchSize: 1).RunOnceAsync(Now, Ct);
 
-        Assert.Equal((1, 1, 2, 0), (result.EventWeeks, result.KeptEvents, result.EventWeekKeys, result.KeysOfDroppedEvents));
+        Assert.Equal((1, 1, 1, 0, 0), (result.EventWeeks, result.KeyWeeks, result.KeptEvents, result.EventWeekKeys, result.KeysOfDroppedEvents));
         Assert.False(await RetentionRows.TableExistsAsync(stack, "events_p20260302"));
+        Assert.False(await RetentionRows.TableExistsAsync(stack, "idempotency_keys_p20260302"));
         Assert.Equal([("kept", week.Kept), ("young", week.Young)], await RetentionRows.KeysAsync(stack, week.Tenant.TenantId));
+        Assert.Empty(await RetentionRows.GuardsAsync(stack, week.Tenant.TenantId)); // the guard went with OldWeek
+        Assert.Equal(["idempotency_keys_default", "idempotency_keys_p20260309"], await RetentionRows.KeyPartitionsAsync(stack, week.Tenant.TenantId));
         Assert.Equal(new HashSet<Guid>([week.Kept, week.Young]), await RetentionRows.EventIdsAsync(stack));
 
         using var client = stack.CreateClient(week.Tenant.OwnerApiKey);
@@ -39,13 +46,14 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
         Assert.DoesNotContain(renewed, week.Gone);
         Assert.Contains(renewed, await RetentionRows.EventIdsAsync(stack));
         Assert.Equal(renewed, await PublishAsync(client, "gone-1")); // the key now holds its new event
+        Assert.Equal(week.Young, await PublishAsync(client, "young"));
     }
 
     [Fact]
-    public async Task A_run_stopped_between_a_weeks_keys_and_its_drop_leaves_no_key_without_its_event_and_the_next_run_drops_the_week()
+    public async Task A_run_stopped_between_the_keys_of_a_week_with_no_partition_of_keys_and_its_drop_leaves_no_key_without_its_event_and_the_next_run_drops_the_week()
     {
         await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
-        var week = await SeedWeekAsync(stack);
+        var week = await SeedWeekAsync(stack, ownKeyPartition: false);
 
         // Someone reads events: the drop waits for its lock, and the run is stopped there (as by a Dispatcher stopping).
         await using var reader = await stack.DataSource.OpenConnectionAsync(Ct);
@@ -72,7 +80,7 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
 
         var next = await RetentionRows.Cleaner(stack, batchSize: 2).RunOnceAsync(Now, Ct);
 
-        Assert.Equal((1, 1, 0, 0), (next.EventWeeks, next.KeptEvents, next.EventWeekKeys, next.KeysOfDroppedEvents));
+        Assert.Equal((1, 0, 1, 0, 0), (next.EventWeeks, next.KeyWeeks, next.KeptEvents, next.EventWeekKeys, next.KeysOfDroppedEvents));
         Assert.False(await RetentionRows.TableExistsAsync(stack, "events_p20260302"));
         Assert.Equal([("gone-1", renewed), ("kept", week.Kept), ("young", week.Young)], await RetentionRows.KeysAsync(stack, week.Tenant.TenantId));
         Assert.Equal(week.Kept, await PublishAsync(client, "kept"));
@@ -105,6 +113,48 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
     }
 
     [Fact]
+    public async Task A_keys_partition_over_several_weeks_as_the_upgrade_leaves_the_old_table_is_emptied_week_by_week_and_dropped_after_its_last_week()
+    {
+        await using var stack = await TestStack.StartAsync(infrastructure, withDispatcher: false);
+        var tenant = await Seed.TenantAsync(stack);
+        await Seed.WebhookAsync(stack, tenant, Failures.Url, ["sale.created"]);
+        await RetentionRows.Maintainer(stack, weeksAhead: 1).EnsureAsync(OldWeek, Ct);
+        // The keys of OldWeek and the week after in one partition of everything before, as migration
+        // PartitionedIdempotencyKeys attaches the old table: no week of events has a partition of keys of its own.
+        await using (var replace = stack.DataSource.CreateCommand($"""
+            DROP TABLE idempotency_keys_p20260302, idempotency_keys_p20260309;
+            CREATE TABLE idempotency_keys_until_20260316 PARTITION OF idempotency_keys
+                FOR VALUES FROM (MINVALUE) TO ('{DeliveryPartitions.LowestId(OldWeek + 14 * Day)}');
+            CREATE UNIQUE INDEX ON idempotency_keys_until_20260316 (tenant_id, key);
+            """))
+            await replace.ExecuteNonQueryAsync(Ct);
+        await using var connection = await stack.DataSource.OpenConnectionAsync(Ct);
+        NewDeliveries.NewEvent Event(string key, DateTimeOffset created) =>
+            new(Guid.CreateVersion7(created), tenant.TenantId, "sale.created", """{"n":1}""", key, created, null);
+        NewDeliveries.NewEvent[] events = [Event("w1-gone", OldWeek + Day), Event("w1-kept", OldWeek + Day), Event("w2-gone", OldWeek + 8 * Day)];
+        var published = await NewDeliveries.PublishAsync(connection, events, Ct);
+        await RetentionRows.CompleteAsync(stack, [.. published.Deliveries.Where(d => d.EventId != events[1].Id).Select(d => d.Id)], OldWeek + Day);
+
+        // The events' cut-off inside the second week: the first week goes, its keys deleted before it, the partition stays.
+        var first = await RetentionRows.Cleaner(stack, batchSize: 1).RunOnceAsync(OldWeek + 8 * Day + 120 * Day, Ct);
+
+        Assert.Equal((1, 0, 1, 1), (first.EventWeeks, first.KeyWeeks, first.KeptEvents, first.EventWeekKeys));
+        Assert.Equal([("w1-kept", events[1].Id), ("w2-gone", events[2].Id)], await RetentionRows.KeysAsync(stack, tenant.TenantId));
+
+        // The second week goes the same way; then no partition of events is left over the keys' partition: it is dropped,
+        // the one key whose event is still there (kept by its pending delivery) copied back into DEFAULT.
+        var second = await RetentionRows.Cleaner(stack, batchSize: 1).RunOnceAsync(OldWeek + 15 * Day + 120 * Day, Ct);
+
+        Assert.Equal((1, 1, 0, 1), (second.EventWeeks, second.KeyWeeks, second.KeptEvents, second.EventWeekKeys));
+        Assert.False(await RetentionRows.TableExistsAsync(stack, "idempotency_keys_until_20260316"));
+        Assert.Equal([("w1-kept", events[1].Id)], await RetentionRows.KeysAsync(stack, tenant.TenantId));
+        Assert.Equal(["idempotency_keys_default"], await RetentionRows.KeyPartitionsAsync(stack, tenant.TenantId));
+        using var client = stack.CreateClient(tenant.OwnerApiKey);
+        Assert.Equal(events[1].Id, await PublishAsync(client, "w1-kept"));
+        Assert.DoesNotContain(await PublishAsync(client, "w2-gone"), events.Select(e => e.Id));
+    }
+
+    [Fact]
     public void The_ranges_swept_for_keys_left_behind_are_those_before_the_cutoff_no_partition_but_DEFAULT_covers()
     {
         DateTimeOffset Week(int n) => OldWeek + n * 7 * Day;
@@ -121,12 +171,19 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
     }
 
     /// <summary>Events of OldWeek with their keys: two gone (delivered long ago, or with no delivery at all), one kept
-    /// (its delivery still pending), and one of the week after, not yet past retention.</summary>
-    private static async Task<SeededWeek> SeedWeekAsync(TestStack stack)
+    /// (its delivery still pending), and one of the first hour of the week after, not yet past retention. Without
+    /// <paramref name="ownKeyPartition"/>, OldWeek's keys go to the DEFAULT partition, as keys of a week before the
+    /// upgrade that partitioned them sit in the old table.</summary>
+    private static async Task<SeededWeek> SeedWeekAsync(TestStack stack, bool ownKeyPartition = true)
     {
         var tenant = await Seed.TenantAsync(stack);
         await Seed.WebhookAsync(stack, tenant, Failures.Url, ["sale.created"]);
         await RetentionRows.Maintainer(stack, weeksAhead: 1).EnsureAsync(OldWeek, Ct);
+        if (!ownKeyPartition)
+        {
+            await using var drop = stack.DataSource.CreateCommand("DROP TABLE idempotency_keys_p20260302");
+            await drop.ExecuteNonQueryAsync(Ct);
+        }
         await using var connection = await stack.DataSource.OpenConnectionAsync(Ct);
         NewDeliveries.NewEvent Event(string? key, string type, DateTimeOffset created) =>
             new(Guid.CreateVersion7(created), tenant.TenantId, type, """{"n":1}""", key, created, null);
@@ -134,7 +191,7 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
         NewDeliveries.NewEvent[] events =
         [
             Event("gone-1", "sale.created", created), Event("gone-2", "sale.refunded", created), Event(null, "sale.created", created),
-            Event("kept", "sale.created", created), Event("young", "sale.created", OldWeek + 10 * Day),
+            Event("kept", "sale.created", created), Event("young", "sale.created", OldWeek + 7 * Day + TimeSpan.FromMinutes(10)),
         ];
         var published = await NewDeliveries.PublishAsync(connection, events, Ct);
         await RetentionRows.CompleteAsync(stack, [.. published.Deliveries.Where(d => d.EventId != events[3].Id).Select(d => d.Id)], created.AddMinutes(1));

@@ -120,4 +120,62 @@ public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure
         Assert.Equal([repeat.Id], (await Core.Deliveries.NewDeliveries.PublishAsync(connection, [repeat, fresh], Ct)).TakenKeyEvents);
         Assert.Equal(6, await db.Events.CountAsync(Ct));
     }
+
+    [Fact]
+    public async Task Migration_keeps_every_idempotency_key_unique_in_a_partition_of_everything_before_next_week()
+    {
+        var (database, _) = infrastructure.NextStack();
+        await using var dataSource = WebhooksDatabase.CreateDataSource(infrastructure.DatabaseConnectionString(database));
+        await using var db = new WebhooksDbContext(WebhooksDatabase.ContextOptions(dataSource));
+        await db.GetService<IMigrator>().MigrateAsync("PartitionedEvents", Ct);
+        var now = DateTimeOffset.UtcNow;
+        var (tenant, other) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        db.AddRange(new Tenant { Id = tenant, Name = "Before", CreatedAt = now }, new Tenant { Id = other, Name = "Other", CreatedAt = now });
+        await db.SaveChangesAsync(Ct);
+        await using var connection = await dataSource.OpenConnectionAsync(Ct);
+        Core.Deliveries.NewDeliveries.NewEvent New(Guid owner, string key, int age) =>
+            new(Guid.CreateVersion7(now.AddDays(-age)), owner, "sale.created", "{}", key, now.AddDays(-age), null);
+        // Written by the publish statement of the version before (its text, since the app's own is the new one).
+        Core.Deliveries.NewDeliveries.NewEvent[] before = [New(tenant, "k1", 400), New(tenant, "k2", 3), New(other, "k1", 0), New(tenant, "k3", 0)];
+        await using (var insert = new Npgsql.NpgsqlCommand("""
+            WITH k AS (INSERT INTO idempotency_keys (tenant_id, key, event_id)
+                       SELECT t, k, e FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS x(t, k, e) ON CONFLICT (tenant_id, key) DO NOTHING RETURNING event_id)
+            INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at)
+            SELECT e, t, 'sale.created', '{}', k, $4 FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS x(t, k, e) WHERE e IN (SELECT event_id FROM k)
+            """, connection))
+        {
+            insert.Parameters.AddWithValue(before.Select(e => e.TenantId).ToArray());
+            insert.Parameters.AddWithValue(before.Select(e => e.IdempotencyKey!).ToArray());
+            insert.Parameters.AddWithValue(before.Select(e => e.Id).ToArray());
+            insert.Parameters.AddWithValue(now);
+            Assert.Equal(4, await insert.ExecuteNonQueryAsync(Ct));
+        }
+
+        await db.Database.MigrateAsync(Ct);
+
+        var nextMonday = DeliveryPartitions.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal([$"idempotency_keys_until_{nextMonday}:4"], await db.Database.SqlQueryRaw<string>(
+            """SELECT tableoid::regclass::text || ':' || count(*) AS "Value" FROM idempotency_keys GROUP BY tableoid""").ToListAsync(Ct));
+        Assert.Equal(
+            before.Select(e => (e.TenantId, e.IdempotencyKey!, e.Id, (Guid?)null)).Order(),
+            (await db.IdempotencyKeys.ToListAsync(Ct)).Select(k => (k.TenantId, k.Key, k.EventId, k.GuardId)).Order());
+        Assert.Equal(
+            new[] { "idempotency_keys_default", $"idempotency_keys_p{nextMonday}", $"idempotency_keys_until_{nextMonday}" },
+            (await db.Database.SqlQueryRaw<string>("""
+                SELECT c.relname AS "Value" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'idempotency_keys'::regclass
+                """).ToListAsync(Ct)).Order(StringComparer.Ordinal));
+
+        // Still unique: the publish statement finds a migrated key taken (in this week, the old table's), a new one is not;
+        // and the old table's own unique index still refuses a second row of a key.
+        var (repeat, fresh) = (New(tenant, "k1", 0), New(tenant, "k4", 0));
+        Assert.Equal([repeat.Id], (await Core.Deliveries.NewDeliveries.PublishAsync(connection, [repeat, fresh], Ct)).TakenKeyEvents);
+        await using var duplicate = new Npgsql.NpgsqlCommand("INSERT INTO idempotency_keys (tenant_id, key, event_id) VALUES ($1, 'k2', $2)", connection)
+        {
+            Parameters = { new() { Value = tenant }, new() { Value = Guid.CreateVersion7(now) } },
+        };
+        Assert.Equal(Npgsql.PostgresErrorCodes.UniqueViolation,
+            (await Assert.ThrowsAsync<Npgsql.PostgresException>(() => duplicate.ExecuteNonQueryAsync(Ct))).SqlState);
+        Assert.Equal(5, await db.Events.CountAsync(Ct));
+    }
 }

@@ -29,8 +29,14 @@ public sealed class PartitionTests(InfrastructureFixture infrastructure)
 
         string[] weeks = ["20270308", "20270315", "20270322"];
         Assert.Equal(weeks.Select(w => $"deliveries_p{w}").Concat(weeks.Select(w => $"delivery_attempts_p{w}"))
-                .Concat(weeks.Select(w => $"events_p{w}")).Order(),
+                .Concat(weeks.Select(w => $"events_p{w}")).Concat(weeks.Select(w => $"idempotency_keys_p{w}")).Order(),
             runs.SelectMany(created => created ?? []).Order());
+        // Each week of keys with the unique index that makes a key unique within it.
+        await using (var indexes = stack.DataSource.CreateCommand("""
+            SELECT string_agg(indexname || ' ' || substring(indexdef FROM '^CREATE UNIQUE INDEX .* \((.*)\)$'), '; ' ORDER BY indexname)
+            FROM pg_indexes WHERE tablename LIKE 'idempotency_keys_p2027%' AND indexdef LIKE 'CREATE UNIQUE INDEX%'
+            """))
+            Assert.Equal(string.Join("; ", weeks.Select(w => $"ux_idempotency_keys_p{w}_tenant_id_key tenant_id, key")), await indexes.ExecuteScalarAsync(Ct));
         Assert.Empty((await RetentionRows.Maintainer(stack, weeksAhead: 2).EnsureAsync(Week + 3 * Day, Ct))!);
 
         var inWeek = await SeedHistory.DeliveryAsync(stack, tenant, hook, Success, Week + 2 * Day, attempts: 1);
@@ -110,9 +116,13 @@ public sealed class PartitionTests(InfrastructureFixture infrastructure)
         var result = await RetentionRows.Cleaner(stack, batchSize: 1).RunOnceAsync(now, Ct);
 
         // The deliveries' weeks of OldWeek and the (empty) one after; only OldWeek's events are past the events' cut-off.
-        Assert.Equal((2, 1, 1, 1, 0), (result.Weeks, result.EventWeeks, result.KeptEvents, result.EventWeekKeys, result.KeysOfDroppedEvents));
+        // Its keys went with it: their week's partition dropped, none deleted one by one.
+        Assert.Equal((2, 1, 1, 1, 0, 0),
+            (result.Weeks, result.EventWeeks, result.KeyWeeks, result.KeptEvents, result.EventWeekKeys, result.KeysOfDroppedEvents));
         Assert.Equal(0, result.Events); // none deleted row by row
         Assert.False(await RetentionRows.TableExistsAsync(stack, "events_p20260302"));
+        Assert.False(await RetentionRows.TableExistsAsync(stack, "idempotency_keys_p20260302"));
+        Assert.Equal(["idempotency_keys_default"], await RetentionRows.KeyPartitionsAsync(stack, tenant.TenantId));
         Assert.Equal(new HashSet<Guid>([events[2].Id, nextWeek]), await RetentionRows.EventIdsAsync(stack));
         Assert.Equal("events_default", await RetentionRows.EventPartitionOfAsync(stack, events[2].Id));
         Assert.Equal([("kept", events[2].Id)], await RetentionRows.KeysAsync(stack, tenant.TenantId));

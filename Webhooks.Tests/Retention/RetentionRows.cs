@@ -37,12 +37,34 @@ internal static class RetentionRows
         return (string?)await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
     }
 
-    /// <summary>The tenant's idempotency keys with their events, by key.</summary>
+    /// <summary>The tenant's idempotency keys with their events, by key: the keys' own rows, not guard rows.</summary>
     public static async Task<List<(string Key, Guid EventId)>> KeysAsync(TestStack stack, Guid tenantId)
     {
         await using var db = stack.CreateDbContext();
-        return [.. (await db.IdempotencyKeys.Where(k => k.TenantId == tenantId).OrderBy(k => k.Key).ToListAsync(TestContext.Current.CancellationToken))
+        return [.. (await db.IdempotencyKeys.Where(k => k.TenantId == tenantId && k.GuardId == null).OrderBy(k => k.Key)
+                .ToListAsync(TestContext.Current.CancellationToken))
             .Select(k => (k.Key, k.EventId))];
+    }
+
+    /// <summary>The tenant's guard rows of idempotency keys (see KeyGuard), by key.</summary>
+    public static async Task<List<(string Key, Guid EventId)>> GuardsAsync(TestStack stack, Guid tenantId)
+    {
+        await using var db = stack.CreateDbContext();
+        return [.. (await db.IdempotencyKeys.Where(k => k.TenantId == tenantId && k.GuardId != null).OrderBy(k => k.Key)
+                .ToListAsync(TestContext.Current.CancellationToken))
+            .Select(k => (k.Key, k.EventId))];
+    }
+
+    /// <summary>The partitions the tenant's idempotency keys (and guards) are in, by key.</summary>
+    public static async Task<List<string>> KeyPartitionsAsync(TestStack stack, Guid tenantId)
+    {
+        await using var command = stack.DataSource.CreateCommand(
+            "SELECT tableoid::regclass::text FROM idempotency_keys WHERE tenant_id = $1 ORDER BY key, guard_id NULLS FIRST");
+        command.Parameters.AddWithValue(tenantId);
+        var partitions = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken)) partitions.Add(reader.GetString(0));
+        return partitions;
     }
 
     /// <summary>Marks these deliveries successful at <paramref name="completedAt"/>.</summary>

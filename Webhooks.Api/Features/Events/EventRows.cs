@@ -10,12 +10,14 @@ internal static class EventRows
     // $1 tenant; $2, $3, $4 the request's idempotency keys with the type and data each came with. Deliveries in id
     // order, as GET /v1/events/{id} lists them. The comparison runs once per event (in the CTE), not per delivery row;
     // jsonb equality ignores key order and whitespace, so a repeat that serializes the same data differently still matches.
-    // The key is found in idempotency_keys (its primary key), then its event by id (one partition's primary key).
+    // The key is found in idempotency_keys (a probe of each weekly partition's unique index on tenant and key; only the
+    // key's own row, not a guard row of the same event or of one that lost a race: see KeyGuard), then its event by id
+    // (one partition's primary key).
     private const string FindByKeysSql = """
         WITH found AS (
             SELECT k.key, e.id, e.type, e.created_at, (e.type = r.type AND e.payload = r.payload::jsonb) AS same
             FROM unnest($2::text[], $3::text[], $4::text[]) AS r(idempotency_key, type, payload)
-            JOIN idempotency_keys k ON k.tenant_id = $1 AND k.key = r.idempotency_key
+            JOIN idempotency_keys k ON k.tenant_id = $1 AND k.key = r.idempotency_key AND k.guard_id IS NULL
             JOIN events e ON e.id = k.event_id)
         SELECT f.key, f.id, f.type, f.created_at, f.same, d.id, d.webhook_id, d.status
         FROM found f LEFT JOIN deliveries d ON d.event_id = f.id

@@ -360,21 +360,23 @@ namespace Webhooks.Core.Data.Migrations
 
             modelBuilder.Entity("Webhooks.Core.Data.Entities.IdempotencyKey", b =>
                 {
-                    b.Property<Guid>("TenantId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("tenant_id");
-
-                    b.Property<string>("Key")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
-                        .HasColumnName("key");
-
                     b.Property<Guid>("EventId")
                         .HasColumnType("uuid")
                         .HasColumnName("event_id");
 
-                    b.HasKey("TenantId", "Key")
-                        .HasName("pk_idempotency_keys");
+                    b.Property<Guid?>("GuardId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("guard_id");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("key");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
 
                     b.HasIndex("EventId")
                         .HasDatabaseName("ix_idempotency_keys_event_id");

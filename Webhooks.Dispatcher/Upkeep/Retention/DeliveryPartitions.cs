@@ -6,13 +6,14 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 
 /// <summary>
 /// The weekly partitions of <c>deliveries</c> (by id), <c>delivery_attempts</c> (by delivery_id, so an attempt lives
-/// and dies with its delivery) and <c>events</c> (by id; a delivery's id is made for its event's millisecond, so the two
-/// share a week). Every id is a UUIDv7, whose first 48 bits are its unix milliseconds: a week is the
+/// and dies with its delivery), <c>events</c> (by id; a delivery's id is made for its event's millisecond, so the two
+/// share a week) and <c>idempotency_keys</c> (by event_id, or a guard row's guard_id in the week before). Every id is a UUIDv7, whose first 48 bits are its unix milliseconds: a week is the
 /// range [lowest id of Monday 00:00 UTC, lowest id of the next Monday). A week's partition is named
-/// <c>{table}_pYYYYMMDD</c> after its Monday (as the PartitionedDeliveries and PartitionedEvents migrations name them);
+/// <c>{table}_pYYYYMMDD</c> after its Monday (as the PartitionedDeliveries, PartitionedEvents and
+/// PartitionedIdempotencyKeys migrations name them);
 /// the migrations also leave a <c>DEFAULT</c> partition (a safety net: an id no week covers still inserts) and, in a
 /// database that had rows, the old table as the partition of everything before its first week (for events, the week
-/// PartitionedEvents ran, which may be later than the deliveries').
+/// PartitionedEvents ran, which may be later than the deliveries', and for keys the week PartitionedIdempotencyKeys ran).
 /// </summary>
 internal static partial class DeliveryPartitions
 {
@@ -24,6 +25,10 @@ internal static partial class DeliveryPartitions
 
     /// <summary>Partitioned by id; a week is dropped once no partition of deliveries covering it is left.</summary>
     public const string Events = "events";
+
+    /// <summary>Partitioned by <c>coalesce(guard_id, event_id)</c> with the bounds of the events' weeks, each partition
+    /// with its own unique index on (tenant_id, key) (see Webhooks.Core's KeyGuard); a week is dropped with its events.</summary>
+    public const string Keys = "idempotency_keys";
 
     /// <summary>One partition; <see cref="From"/> null for MINVALUE, both null for the DEFAULT partition.</summary>
     public sealed record Partition(string Name, DateTimeOffset? From, DateTimeOffset? To)
@@ -40,6 +45,10 @@ internal static partial class DeliveryPartitions
 
     public static string NameOf(string table, DateTimeOffset weekStart) =>
         $"{table}_p{weekStart.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}";
+
+    /// <summary>The unique index on (tenant_id, key) a partition of <see cref="Keys"/> holds, named as the migration
+    /// names the DEFAULT partition's.</summary>
+    public static string KeyIndexOf(string keysPartition) => $"ux_{keysPartition}_tenant_id_key";
 
     /// <summary>The lowest UUIDv7 of this millisecond: every id made at or after it sorts at or after it.</summary>
     public static Guid LowestId(DateTimeOffset time) =>

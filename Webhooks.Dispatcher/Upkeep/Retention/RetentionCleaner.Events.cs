@@ -15,13 +15,18 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 /// still referenced by a kept delivery, found through the deliveries' event_id index). A delivery is only ever written
 /// with a new event (publish, ping), in the week being written, so once a week's deliveries' partitions are gone no
 /// delivery can come to reference its events: the set of events to keep can shrink, never grow.
-/// The week's idempotency keys go first, before the drop (keys are not partitioned: a partitioned table cannot hold the
-/// unique index that makes a key unique per tenant): every key of the week's id range but those of the events to keep,
-/// in bounded batches walking the keys' event_id index, with no look at the events. Then the week is dropped, keeping
-/// those same events (and any a delivery refers to, which are among them). So no key ever names an event that is gone:
-/// a repeat of a key before the drop finds its event, or, once the key is deleted, makes a new event (the key has
-/// expired); it never finds a key with no event, which failed the publish with a 500 while the keys were swept after
-/// the drop. A run stopped between the keys and the drop is finished by the next one, which finds the week still there.
+/// The week's idempotency keys are partitioned by the same weeks (see Webhooks.Core's KeyGuard): their partition is
+/// detached and dropped in the same transaction as the events', the kept events' keys copied back into the keys'
+/// DEFAULT partition as the kept events are into the events' one. So no key ever names an event that is gone, and a
+/// week of keys costs what a week of events does: a drop, not ~20,000 deletes a second (most of a day for a week of
+/// keyed traffic, as they were deleted before). The guard rows that week holds (of the first hour of the next week's
+/// events) go with it: they only mattered while their events were being written.
+/// A week whose keys have no partition of its own (the weeks before the upgrade that partitioned the keys, whose keys
+/// sit in the old table, now the keys' partition of everything before that upgrade; or keys the DEFAULT partition
+/// took) has its keys deleted first, in bounded batches walking the keys' event_id index, then the week is dropped,
+/// keeping the same events. A run stopped between the keys and the drop is finished by the next one. A partition of
+/// keys left with no partition of events over its range (that old table, once every week of it is gone) is then
+/// dropped alone, copying back the keys whose events are still there.
 /// Events outside the weekly partitions (DEFAULT, the pre-partitioning table until its turn) are deleted row by row,
 /// with their keys in the same statement. Keys whose event is gone all the same (left by a version that swept a week's
 /// keys after its drop, and stopped in between) are swept last, only in the id ranges no partition but DEFAULT covers.
@@ -29,25 +34,34 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 internal sealed partial class RetentionCleaner
 {
     /// <summary>Drops every weekly partition of events past <paramref name="cutoff"/> that no deliveries partition
-    /// overlaps, each after its idempotency keys.</summary>
-    /// <returns>The weeks dropped, and the keys deleted before them (also of a week whose drop then found its table
-    /// locked, left to the next run).</returns>
-    private async Task<(List<DroppedWeek> Weeks, int Keys)> DropExpiredEventWeeksAsync(NpgsqlConnection connection, DateTimeOffset cutoff,
-        int batchSize, Progress progress, CancellationToken ct)
+    /// overlaps, each with its partition of idempotency keys, or after deleting its keys when they have none.</summary>
+    /// <returns>The weeks dropped, the partitions of keys dropped with them, and the keys deleted before a drop (also
+    /// of a week whose drop then found its table locked, left to the next run).</returns>
+    private async Task<(List<DroppedWeek> Weeks, int KeyWeeks, int Keys)> DropExpiredEventWeeksAsync(NpgsqlConnection connection,
+        DateTimeOffset cutoff, int batchSize, Progress progress, CancellationToken ct)
     {
         var deliveries = (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Deliveries, ct)).Where(p => !p.IsDefault).ToList();
-        var (dropped, keys) = (new List<DroppedWeek>(), 0);
+        var keyWeeks = await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Keys, ct);
+        var (dropped, droppedKeyWeeks, keys) = (new List<DroppedWeek>(), 0, 0);
         foreach (var week in (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Events, ct))
                  .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
         {
             if (deliveries.Any(d => (d.From is null || d.From < week.To) && (week.From is null || d.To > week.From))) continue;
             var (from, to) = (week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(week.To!.Value));
             var kept = await ReferencedEventsAsync(connection, from, to, ct);
-            var weekKeys = await DeleteKeysOfWeekAsync(connection, from, to, kept, batchSize, progress, ct);
+            var keyWeek = keyWeeks.SingleOrDefault(k => !k.IsDefault && k.From == week.From && k.To == week.To);
+            var weekKeys = 0;
+            if (keyWeek is null)
+                foreach (var partition in keyWeeks)
+                    weekKeys += await DeleteKeysOfWeekAsync(connection, partition.Name, from, to, kept, batchSize, progress, ct);
             keys += weekKeys;
-            if (await DropEventWeekAsync(connection, week, from, to, kept, weekKeys, ct) is { } done) dropped.Add(done);
+            if (await DropEventWeekAsync(connection, week, keyWeek, from, to, kept, weekKeys, ct) is not { } done) continue;
+            dropped.Add(done);
+            if (keyWeek is null) continue;
+            droppedKeyWeeks++;
+            keyWeeks.Remove(keyWeek); // gone: a later week's batches must not look for it
         }
-        return (dropped, keys);
+        return (dropped, droppedKeyWeeks, keys);
     }
 
     /// <summary>The events of the id range [<paramref name="from"/>, <paramref name="to"/>) a delivery refers to: once
@@ -65,11 +79,14 @@ internal sealed partial class RetentionCleaner
         return [.. ids];
     }
 
-    /// <summary>Deletes the idempotency keys of the events of [<paramref name="from"/>, <paramref name="to"/>) but those
-    /// of <paramref name="kept"/>, walking the keys' event_id index <paramref name="batchSize"/> at a time, each batch a
-    /// statement (and a transaction) of its own.</summary>
-    private async Task<int> DeleteKeysOfWeekAsync(NpgsqlConnection connection, Guid from, Guid to, Guid[] kept, int batchSize,
-        Progress progress, CancellationToken ct)
+    /// <summary>Deletes the idempotency keys in <paramref name="partition"/> of the events of [<paramref name="from"/>,
+    /// <paramref name="to"/>) but those of <paramref name="kept"/>, walking its event_id index <paramref name="batchSize"/>
+    /// at a time, each batch a statement (and a transaction) of its own: for a week whose keys have no partition of their
+    /// own. One partition at a time because a ctid names a row only within its table: through the parent, a batch's ctids
+    /// would delete the rows at those places in every partition. A partition holding none of the range reads an empty
+    /// stretch of its index.</summary>
+    private async Task<int> DeleteKeysOfWeekAsync(NpgsqlConnection connection, string partition, Guid from, Guid to, Guid[] kept,
+        int batchSize, Progress progress, CancellationToken ct)
     {
         var (after, total) = (from, 0);
         while (true)
@@ -77,10 +94,10 @@ internal sealed partial class RetentionCleaner
             // Each batch starts at the last event id the one before deleted ("at", not "after": those rows are gone from
             // this statement's snapshot, and should an event hold two keys, the one past the LIMIT is not skipped). The
             // rows are deleted by their ctid, found by the index walk: no second look-up through the primary key.
-            await using var command = new NpgsqlCommand("""
+            await using var command = new NpgsqlCommand($"""
                 WITH gone AS (
-                    DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-                        SELECT ctid FROM idempotency_keys
+                    DELETE FROM "{partition}" WHERE ctid = ANY(ARRAY(
+                        SELECT ctid FROM "{partition}"
                         WHERE event_id >= $1 AND event_id < $2 AND event_id <> ALL($3)
                         ORDER BY event_id LIMIT $4))
                     RETURNING event_id)
@@ -99,40 +116,100 @@ internal sealed partial class RetentionCleaner
         }
     }
 
-    /// <summary>Drops the week, copying back <paramref name="kept"/> (the events whose keys were kept) and any event a
-    /// delivery refers to now (among them, since that set only shrinks; the union costs an index range scan and keeps a
-    /// delivery's event even if it did not).</summary>
-    private async Task<DroppedWeek?> DropEventWeekAsync(NpgsqlConnection connection, DeliveryPartitions.Partition week, Guid from, Guid to,
-        Guid[] kept, int keys, CancellationToken ct)
+    /// <summary>Drops the week with its partition of keys <paramref name="keyWeek"/> (if it has one), copying back
+    /// <paramref name="kept"/> (the events whose keys were kept) and any event a delivery refers to now (among them, since
+    /// that set only shrinks; the union costs an index range scan and keeps a delivery's event even if it did not), with
+    /// their keys' own rows.</summary>
+    private async Task<DroppedWeek?> DropEventWeekAsync(NpgsqlConnection connection, DeliveryPartitions.Partition week,
+        DeliveryPartitions.Partition? keyWeek, Guid from, Guid to, Guid[] kept, int keys, CancellationToken ct)
     {
         var rows = await UpkeepLock.ScalarAsync<long>(connection,
             $"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '{week.Name}'", ct);
+        var keyRows = keyWeek is null ? 0 : await UpkeepLock.ScalarAsync<long>(connection,
+            $"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE relname = '{keyWeek.Name}'", ct);
         var done = await DropInTransactionAsync(connection, week.Name, async transaction =>
         {
-            await using var batch = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands =
-                {
-                    new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
-                    new($"LOCK TABLE {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"),
-                    new($"ALTER TABLE {DeliveryPartitions.Events} DETACH PARTITION \"{week.Name}\""),
-                    // A kept event that has lost its delivery since is deleted row by row from DEFAULT, with its key.
-                    new("""
-                        CREATE TEMP TABLE retention_kept_events ON COMMIT DROP AS
-                        SELECT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
-                        UNION SELECT unnest($3::uuid[])
-                        """) { Parameters = { new() { Value = from }, new() { Value = to }, new() { Value = kept } } },
-                    // No week covers these ids any more: they land in the DEFAULT partition.
-                    new($"INSERT INTO {DeliveryPartitions.Events} SELECT e.* FROM \"{week.Name}\" e JOIN retention_kept_events k ON k.id = e.id"),
-                    new($"DROP TABLE \"{week.Name}\""),
-                },
-            };
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            batch.BatchCommands.Add(new($"SET LOCAL lock_timeout = '{LockTimeout}'"));
+            // The keys first, in the order a publish takes the two (it writes the keys, then the events).
+            batch.BatchCommands.Add(new(keyWeek is null
+                ? $"LOCK TABLE {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"
+                : $"LOCK TABLE {DeliveryPartitions.Keys}, {DeliveryPartitions.Events} IN ACCESS EXCLUSIVE MODE"));
+            batch.BatchCommands.Add(new($"ALTER TABLE {DeliveryPartitions.Events} DETACH PARTITION \"{week.Name}\""));
+            if (keyWeek is not null) batch.BatchCommands.Add(new($"ALTER TABLE {DeliveryPartitions.Keys} DETACH PARTITION \"{keyWeek.Name}\""));
+            // A kept event that has lost its delivery since is deleted row by row from DEFAULT, with its key.
+            batch.BatchCommands.Add(new("""
+                CREATE TEMP TABLE retention_kept_events ON COMMIT DROP AS
+                SELECT event_id AS id FROM deliveries WHERE event_id >= $1 AND event_id < $2
+                UNION SELECT unnest($3::uuid[])
+                """) { Parameters = { new() { Value = from }, new() { Value = to }, new() { Value = kept } } });
+            // No week covers these ids any more: they land in the DEFAULT partitions.
+            var keptEvents = new NpgsqlBatchCommand(
+                $"INSERT INTO {DeliveryPartitions.Events} SELECT e.* FROM \"{week.Name}\" e JOIN retention_kept_events k ON k.id = e.id");
+            batch.BatchCommands.Add(keptEvents);
+            if (keyWeek is not null)
+                // The keys' own rows only: a guard row (of a later week's event, or of one that lost its key's race) has
+                // done its work once its event was written.
+                // "= ANY(ARRAY(…))": found through the partition's event_id index whatever the planner thinks of the
+                // temporary table (no statistics), never by reading the week's keys under the lock.
+                batch.BatchCommands.Add(new($"""
+                    INSERT INTO {DeliveryPartitions.Keys} (tenant_id, key, event_id)
+                    SELECT k.tenant_id, k.key, k.event_id FROM "{keyWeek.Name}" k
+                    WHERE k.event_id = ANY(ARRAY(SELECT id FROM retention_kept_events)) AND k.guard_id IS NULL
+                    """));
+            batch.BatchCommands.Add(new(keyWeek is null ? $"DROP TABLE \"{week.Name}\"" : $"DROP TABLE \"{week.Name}\", \"{keyWeek.Name}\""));
             await using (var reader = await batch.ExecuteReaderAsync(ct))
                 while (await reader.NextResultAsync(ct)) { }
-            return new DroppedWeek(rows, batch.BatchCommands[4].RecordsAffected);
+            return new DroppedWeek(rows, keptEvents.RecordsAffected);
         }, ct);
-        if (done is not null) LogDroppedEventWeek(week.Name, rows, done.Kept, keys);
+        if (done is null) return null;
+        if (keyWeek is null) LogDroppedEventWeekAfterKeys(week.Name, rows, done.Kept, keys);
+        else LogDroppedEventWeek(week.Name, keyWeek.Name, rows, keyRows, done.Kept);
         return done;
+    }
+
+    /// <summary>Drops every partition of keys past <paramref name="cutoff"/> over whose range no partition of events is
+    /// left but DEFAULT (the old table the upgrade made a partition, once every week of its events is dropped),
+    /// copying back the keys' own rows whose events are still there (in the events' DEFAULT partition).</summary>
+    private async Task<int> DropKeyPartitionsWithoutEventsAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken ct)
+    {
+        var events = (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Events, ct)).Where(p => !p.IsDefault).ToList();
+        var dropped = 0;
+        foreach (var keys in (await DeliveryPartitions.ListAsync(connection, DeliveryPartitions.Keys, ct))
+                 .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
+        {
+            if (events.Any(e => (e.From is null || e.From < keys.To) && (keys.From is null || e.To > keys.From))) continue;
+            var (from, to) = (keys.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(keys.To!.Value));
+            var done = await DropInTransactionAsync(connection, keys.Name, async transaction =>
+            {
+                await using var batch = new NpgsqlBatch(connection, transaction)
+                {
+                    BatchCommands =
+                    {
+                        new($"SET LOCAL lock_timeout = '{LockTimeout}'"),
+                        new($"LOCK TABLE {DeliveryPartitions.Keys} IN ACCESS EXCLUSIVE MODE"),
+                        new($"ALTER TABLE {DeliveryPartitions.Keys} DETACH PARTITION \"{keys.Name}\""),
+                        // The events of its range still there are the few the events' DEFAULT partition kept (a range
+                        // of its primary key); their keys are found through the partition's event_id index, never by
+                        // reading the whole partition (the old table, emptied by batches but not shrunk) under the lock.
+                        new($"""
+                            INSERT INTO {DeliveryPartitions.Keys} (tenant_id, key, event_id)
+                            SELECT k.tenant_id, k.key, k.event_id FROM "{keys.Name}" k
+                            WHERE k.event_id = ANY(ARRAY(SELECT e.id FROM {DeliveryPartitions.Events} e WHERE e.id >= $1 AND e.id < $2))
+                              AND k.guard_id IS NULL
+                            """) { Parameters = { new() { Value = from }, new() { Value = to } } },
+                        new($"DROP TABLE \"{keys.Name}\""),
+                    },
+                };
+                await using (var reader = await batch.ExecuteReaderAsync(ct))
+                    while (await reader.NextResultAsync(ct)) { }
+                return new DroppedWeek(0, batch.BatchCommands[3].RecordsAffected);
+            }, ct);
+            if (done is null) continue;
+            LogDroppedKeyPartition(keys.Name, done.Kept);
+            dropped++;
+        }
+        return dropped;
     }
 
     /// <summary>The events partitions retention deletes from row by row: the DEFAULT one and the pre-partitioning table
@@ -219,7 +296,15 @@ internal sealed partial class RetentionCleaner
 
     private sealed record DeletedEvents(int Events, int Keys);
 
+    [LoggerMessage(LogLevel.Information, "Retention dropped partitions {Events} (~{Rows} rows) and {Keys} (~{KeyRows} idempotency keys), " +
+        "keeping {Kept} events a delivery still refers to, with their keys")]
+    private partial void LogDroppedEventWeek(string events, string keys, long rows, long keyRows, int kept);
+
     [LoggerMessage(LogLevel.Information, "Retention dropped partition {Events} (~{Rows} rows), keeping {Kept} events a delivery still refers to, " +
-        "after deleting {Keys} idempotency keys of its events")]
-    private partial void LogDroppedEventWeek(string events, long rows, int kept, int keys);
+        "after deleting {Keys} idempotency keys of its events (they had no partition of their own)")]
+    private partial void LogDroppedEventWeekAfterKeys(string events, long rows, int kept, int keys);
+
+    [LoggerMessage(LogLevel.Information, "Retention dropped partition {Keys}, no events partition being left over its range, keeping the {Kept} " +
+        "keys whose events are still there")]
+    private partial void LogDroppedKeyPartition(string keys, int kept);
 }

@@ -24,7 +24,7 @@ namespace Webhooks.Dispatcher.Upkeep.Retention;
 /// and pending or retrying ones, never deleted whatever their age) are copied back through the parent into the DEFAULT
 /// partition with their attempts, and the two tables are dropped. So a successful delivery now goes up to a week (the
 /// partition width) plus that chain after <c>SuccessfulFor</c>. Weeks of events are dropped after, the same way, each
-/// after its idempotency keys (see RetentionCleaner.Events.cs).
+/// with its week of idempotency keys (see RetentionCleaner.Events.cs).
 /// Rows outside the weekly partitions (the DEFAULT partition, and the pre-partitioning table kept as a partition until
 /// its own turn) are deleted as before: every statement deletes at most <c>BatchSize</c> rows and commits on its own, so
 /// no lock is held for long; rows locked by someone else (a delivery being retried, say) are skipped, not waited for.
@@ -67,7 +67,8 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
             failed += await DeleteDeliveriesAsync(db, partition, DeliveryStatus.Failed, failedCutoff, settings.BatchSize, progress, ct);
         }
         var eventsCutoff = now - (settings.SuccessfulFor > settings.FailedFor ? settings.SuccessfulFor : settings.FailedFor);
-        var (eventWeeks, eventWeekKeys) = await DropExpiredEventWeeksAsync(connection, eventsCutoff, settings.BatchSize, progress, ct);
+        var (eventWeeks, keyWeeks, eventWeekKeys) = await DropExpiredEventWeeksAsync(connection, eventsCutoff, settings.BatchSize, progress, ct);
+        keyWeeks += await DropKeyPartitionsWithoutEventsAsync(connection, eventsCutoff, ct);
         var events = 0;
         foreach (var partition in await RowByRowEventPartitionsAsync(connection, ct))
             events += await DeleteOrphanEventsAsync(db, partition, eventsCutoff, settings.BatchSize, progress, ct);
@@ -76,10 +77,10 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
         {
             Weeks = weeks.Count, WeekRows = weeks.Sum(w => w.Rows), KeptDeliveries = weeks.Sum(w => w.Kept),
             EventWeeks = eventWeeks.Count, EventWeekRows = eventWeeks.Sum(w => w.Rows), KeptEvents = eventWeeks.Sum(w => w.Kept),
-            EventWeekKeys = eventWeekKeys, KeysOfDroppedEvents = keys,
+            KeyWeeks = keyWeeks, EventWeekKeys = eventWeekKeys, KeysOfDroppedEvents = keys,
         };
         LogDone(now, result.SuccessfulDeliveries, result.FailedDeliveries, result.Attempts, result.Events, result.Batches, result.Weeks,
-            result.WeekRows, result.EventWeeks, result.EventWeekRows, result.EventWeekKeys, result.KeysOfDroppedEvents);
+            result.WeekRows, result.EventWeeks, result.EventWeekRows, result.KeyWeeks, result.EventWeekKeys, result.KeysOfDroppedEvents);
         return result;
     }
 
@@ -248,10 +249,10 @@ internal sealed partial class RetentionCleaner(IServiceScopeFactory scopes, IOpt
 
     [LoggerMessage(LogLevel.Information, "Retention for {Occurrence:O} deleted {Successful} successful and {Failed} failed deliveries, " +
         "{Attempts} attempts and {Events} events in {Batches} batches, dropped {Weeks} weeks of deliveries and attempts (~{WeekRows} rows) " +
-        "and {EventWeeks} weeks of events (~{EventWeekRows} rows) after deleting {EventWeekKeys} idempotency keys of their events, " +
-        "and deleted {Keys} idempotency keys left of events dropped before")]
+        "and {EventWeeks} weeks of events (~{EventWeekRows} rows) and {KeyWeeks} of idempotency keys, deleted {EventWeekKeys} idempotency " +
+        "keys of weeks of events whose keys had no partition of their own, and {Keys} idempotency keys left of events dropped before")]
     private partial void LogDone(DateTimeOffset occurrence, int successful, int failed, int attempts, int events, int batches, int weeks, long weekRows,
-        int eventWeeks, long eventWeekRows, int eventWeekKeys, int keys);
+        int eventWeeks, long eventWeekRows, int keyWeeks, int eventWeekKeys, int keys);
 
     [LoggerMessage(LogLevel.Information, "Retention dropped partitions {Deliveries} and {Attempts} (~{Rows} rows), keeping {Kept} deliveries " +
         "and {KeptAttempts} attempts not yet past retention")]

@@ -28,8 +28,13 @@ internal sealed record RetentionResult(bool Ran, int SuccessfulDeliveries, int F
     /// <summary>Events of the dropped weeks kept (a delivery still refers to them), moved to the DEFAULT partition.</summary>
     public int KeptEvents { get; init; }
 
-    /// <summary>Idempotency keys of the events of the weeks of events dropped, deleted before each drop (the keys of events
-    /// deleted row by row go with them and are not counted).</summary>
+    /// <summary>Partitions of idempotency keys dropped whole: with their week of events, or (the keys' partition of
+    /// everything before the upgrade that partitioned them) once no partition of events is left over their range.</summary>
+    public int KeyWeeks { get; init; }
+
+    /// <summary>Idempotency keys of weeks of events dropped whose keys had no partition of their own (weeks before that
+    /// upgrade, or keys the DEFAULT partition took), deleted before each drop (the keys of events deleted row by row go
+    /// with them and are not counted).</summary>
     public int EventWeekKeys { get; init; }
 
     /// <summary>Idempotency keys whose events were gone already: left by an older version, which deleted a week's keys
