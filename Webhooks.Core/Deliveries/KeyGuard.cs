@@ -1,4 +1,4 @@
-using System.Globalization;
+using Webhooks.Core.Data;
 
 namespace Webhooks.Core.Deliveries;
 
@@ -34,20 +34,8 @@ public static class KeyGuard
     /// in the previous week; otherwise null.</summary>
     public static Guid? GuardIdOf(Guid eventId)
     {
-        var made = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(eventId.ToString("N")[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+        var made = WeeklyIds.TimeOf(eventId);
         var earlier = made - Window;
-        return WeekOf(earlier) == WeekOf(made) ? null : LowestId(earlier);
+        return WeeklyIds.WeekOf(earlier) == WeeklyIds.WeekOf(made) ? null : WeeklyIds.LowestId(earlier);
     }
-
-    /// <summary>Monday 00:00 UTC of the week holding <paramref name="time"/>, as the partitions' weeks are
-    /// (Webhooks.Dispatcher/Upkeep/Retention/DeliveryPartitions.cs).</summary>
-    private static DateTime WeekOf(DateTimeOffset time)
-    {
-        var day = time.UtcDateTime.Date;
-        return day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
-    }
-
-    /// <summary>The lowest UUIDv7 of this millisecond, as partition bounds are.</summary>
-    private static Guid LowestId(DateTimeOffset time) =>
-        Guid.ParseExact(time.ToUnixTimeMilliseconds().ToString("x12", CultureInfo.InvariantCulture) + new string('0', 20), "N");
 }

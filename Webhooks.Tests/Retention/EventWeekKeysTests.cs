@@ -1,3 +1,4 @@
+using Webhooks.Core.Data;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -124,7 +125,7 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
         await using (var replace = stack.DataSource.CreateCommand($"""
             DROP TABLE idempotency_keys_p20260302, idempotency_keys_p20260309;
             CREATE TABLE idempotency_keys_until_20260316 PARTITION OF idempotency_keys
-                FOR VALUES FROM (MINVALUE) TO ('{DeliveryPartitions.LowestId(OldWeek + 14 * Day)}');
+                FOR VALUES FROM (MINVALUE) TO ('{WeeklyIds.LowestId(OldWeek + 14 * Day)}');
             CREATE UNIQUE INDEX ON idempotency_keys_until_20260316 (tenant_id, key);
             """))
             await replace.ExecuteNonQueryAsync(Ct);
@@ -160,11 +161,11 @@ public sealed class EventWeekKeysTests(InfrastructureFixture infrastructure)
         DateTimeOffset Week(int n) => OldWeek + n * 7 * Day;
         DeliveryPartitions.Partition Part(int? from, int to) => new($"p{to}", from is { } f ? Week(f) : null, Week(to));
         var partitions = new[] { Part(3, 4), new DeliveryPartitions.Partition("events_default", null, null), Part(null, 1), Part(1, 2), Part(5, 6) };
-        Guid Id(int week) => DeliveryPartitions.LowestId(Week(week));
+        Guid Id(int week) => WeeklyIds.LowestId(Week(week));
 
         Assert.Equal([(Id(2), Id(3)), (Id(4), Id(5))], DeliveryPartitions.Uncovered(partitions, Week(5) + Day));
         Assert.Equal([(Id(2), Id(3)), (Id(4), Id(5)), (Id(6), Id(8))], DeliveryPartitions.Uncovered(partitions, Week(8)));
-        Assert.Equal([(Id(2), DeliveryPartitions.LowestId(Week(2) + Day))], DeliveryPartitions.Uncovered(partitions, Week(2) + Day));
+        Assert.Equal([(Id(2), WeeklyIds.LowestId(Week(2) + Day))], DeliveryPartitions.Uncovered(partitions, Week(2) + Day));
         Assert.Empty(DeliveryPartitions.Uncovered(partitions, Week(1) + Day));
         Assert.Equal([(Guid.Empty, Id(1))], DeliveryPartitions.Uncovered([Part(1, 2)], Week(1) + Day));
         Assert.Equal([(Guid.Empty, Id(0))], DeliveryPartitions.Uncovered([], Week(0)));

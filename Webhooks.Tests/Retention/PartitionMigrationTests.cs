@@ -53,7 +53,7 @@ public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure
 
         Assert.Equal(deliveries.Order(), (await db.Deliveries.Select(d => d.Id).ToListAsync(Ct)).Order());
         Assert.Equal(8, await db.DeliveryAttempts.CountAsync(Ct));
-        var nextMonday = DeliveryPartitions.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var nextMonday = WeeklyIds.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(
             [$"deliveries_until_{nextMonday}:4", $"delivery_attempts_until_{nextMonday}:8"],
             await db.Database.SqlQueryRaw<string>("""
@@ -99,7 +99,7 @@ public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure
 
         await db.Database.MigrateAsync(Ct);
 
-        var nextMonday = DeliveryPartitions.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var nextMonday = WeeklyIds.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal([$"events_until_{nextMonday}:5"], await db.Database.SqlQueryRaw<string>(
             """SELECT tableoid::regclass::text || ':' || count(*) AS "Value" FROM events GROUP BY tableoid""").ToListAsync(Ct));
         Assert.Equal(events.Select(e => e.Id).Order(), (await db.Events.Select(e => e.Id).ToListAsync(Ct)).Order());
@@ -153,7 +153,7 @@ public sealed class PartitionMigrationTests(InfrastructureFixture infrastructure
 
         await db.Database.MigrateAsync(Ct);
 
-        var nextMonday = DeliveryPartitions.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+        var nextMonday = WeeklyIds.WeekOf(now).AddDays(7).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal([$"idempotency_keys_until_{nextMonday}:4"], await db.Database.SqlQueryRaw<string>(
             """SELECT tableoid::regclass::text || ':' || count(*) AS "Value" FROM idempotency_keys GROUP BY tableoid""").ToListAsync(Ct));
         Assert.Equal(

@@ -1,3 +1,4 @@
+using Webhooks.Core.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -34,13 +35,9 @@ internal static partial class DeliveryPartitions
     public sealed record Partition(string Name, DateTimeOffset? From, DateTimeOffset? To)
     {
         public bool IsDefault => From is null && To is null;
-    }
 
-    /// <summary>Monday 00:00 UTC of the week holding <paramref name="time"/>.</summary>
-    public static DateTimeOffset WeekOf(DateTimeOffset time)
-    {
-        var day = time.UtcDateTime.Date;
-        return new DateTimeOffset(day.AddDays(-(((int)day.DayOfWeek + 6) % 7)), TimeSpan.Zero);
+        /// <summary>The ids it holds, [From, To) (MINVALUE as the lowest uuid); not for the DEFAULT partition.</summary>
+        public (Guid From, Guid To) Ids => (From is { } from ? WeeklyIds.LowestId(from) : Guid.Empty, WeeklyIds.LowestId(To!.Value));
     }
 
     public static string NameOf(string table, DateTimeOffset weekStart) =>
@@ -49,14 +46,6 @@ internal static partial class DeliveryPartitions
     /// <summary>The unique index on (tenant_id, key) a partition of <see cref="Keys"/> holds, named as the migration
     /// names the DEFAULT partition's.</summary>
     public static string KeyIndexOf(string keysPartition) => $"ux_{keysPartition}_tenant_id_key";
-
-    /// <summary>The lowest UUIDv7 of this millisecond: every id made at or after it sorts at or after it.</summary>
-    public static Guid LowestId(DateTimeOffset time) =>
-        Guid.ParseExact(time.ToUnixTimeMilliseconds().ToString("x12", CultureInfo.InvariantCulture) + new string('0', 20), "N");
-
-    /// <summary>The millisecond a UUIDv7 was made for.</summary>
-    public static DateTimeOffset TimeOf(Guid id) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(id.ToString("N")[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
 
     /// <summary>The id ranges [From, To) before <paramref name="before"/> that none of <paramref name="partitions"/>
     /// covers but the DEFAULT one, in order.</summary>
@@ -68,10 +57,10 @@ internal static partial class DeliveryPartitions
         {
             var from = partition.From ?? DateTimeOffset.UnixEpoch;
             if (from >= before) break;
-            if (from > covered) gaps.Add((LowestId(covered), LowestId(from)));
+            if (from > covered) gaps.Add((WeeklyIds.LowestId(covered), WeeklyIds.LowestId(from)));
             if (partition.To!.Value > covered) covered = partition.To.Value;
         }
-        if (covered < before) gaps.Add((LowestId(covered), LowestId(before)));
+        if (covered < before) gaps.Add((WeeklyIds.LowestId(covered), WeeklyIds.LowestId(before)));
         return gaps;
     }
 
@@ -101,7 +90,7 @@ internal static partial class DeliveryPartitions
     }
 
     /// <summary>MINVALUE is null; MAXVALUE is not used.</summary>
-    private static DateTimeOffset? BoundTime(string value) => value == "MINVALUE" ? null : TimeOf(Guid.Parse(value.Trim('\'')));
+    private static DateTimeOffset? BoundTime(string value) => value == "MINVALUE" ? null : WeeklyIds.TimeOf(Guid.Parse(value.Trim('\'')));
 
     [GeneratedRegex(@"^FOR VALUES FROM \((MINVALUE|'[0-9a-f-]{36}')\) TO \(('[0-9a-f-]{36}')\)$")]
     private static partial Regex RangeBound();

@@ -54,7 +54,7 @@ internal sealed partial class PartitionMaintainer(IServiceScopeFactory scopes, T
         {
             var created = new List<string>();
             foreach (var table in new[] { DeliveryPartitions.Deliveries, DeliveryPartitions.Attempts, DeliveryPartitions.Events, DeliveryPartitions.Keys })
-                created.AddRange(await EnsureTableAsync((NpgsqlConnection)connection, table, DeliveryPartitions.WeekOf(now), ct));
+                created.AddRange(await EnsureTableAsync((NpgsqlConnection)connection, table, WeeklyIds.WeekOf(now), ct));
             return created;
         }, ct);
         return taken ? created : null;
@@ -75,7 +75,7 @@ internal sealed partial class PartitionMaintainer(IServiceScopeFactory scopes, T
             {
                 await ExecuteAsync(connection, $"""
                     CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table}
-                    FOR VALUES FROM ('{DeliveryPartitions.LowestId(week)}') TO ('{DeliveryPartitions.LowestId(end)}')
+                    FOR VALUES FROM ('{WeeklyIds.LowestId(week)}') TO ('{WeeklyIds.LowestId(end)}')
                     """, ct);
                 // The one unique index that makes a key unique within its week (none on the parent can: see KeyGuard).
                 if (table == DeliveryPartitions.Keys)

@@ -47,7 +47,7 @@ internal sealed partial class RetentionCleaner
                  .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
         {
             if (deliveries.Any(d => (d.From is null || d.From < week.To) && (week.From is null || d.To > week.From))) continue;
-            var (from, to) = (week.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(week.To!.Value));
+            var (from, to) = week.Ids;
             var kept = await ReferencedEventsAsync(connection, from, to, ct);
             var keyWeek = keyWeeks.SingleOrDefault(k => !k.IsDefault && k.From == week.From && k.To == week.To);
             var weekKeys = 0;
@@ -179,7 +179,7 @@ internal sealed partial class RetentionCleaner
                  .Where(p => p.To is { } to && to <= cutoff).OrderBy(p => p.To))
         {
             if (events.Any(e => (e.From is null || e.From < keys.To) && (keys.From is null || e.To > keys.From))) continue;
-            var (from, to) = (keys.From is { } start ? DeliveryPartitions.LowestId(start) : Guid.Empty, DeliveryPartitions.LowestId(keys.To!.Value));
+            var (from, to) = keys.Ids;
             var done = await DropInTransactionAsync(connection, keys.Name, async transaction =>
             {
                 await using var batch = new NpgsqlBatch(connection, transaction)
