@@ -23,7 +23,7 @@ internal sealed class DeliveryAcks(DeliveryQueue queue) : GroupCommit<QueuedDeli
 
     protected override async Task<IReadOnlyList<bool>> WriteGroupAsync(IReadOnlyList<QueuedDelivery> group)
     {
-        await queue.AckAsync(group.ToArray());
+        await queue.AckAsync(group);
         return new bool[group.Count];
     }
 
