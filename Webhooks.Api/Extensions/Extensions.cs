@@ -36,6 +36,7 @@ internal static class Extensions
         builder.Services.AddSingleton<PortalSessionIssuer>();
         builder.Services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptions.Validator>();
+        builder.Services.AddSingleton<ITenantTokenBuckets, TenantTokenBuckets>();
         builder.Services.AddSingleton<PublishRateLimit>();
         builder.Services.AddSingleton<FanOutLimit>();
         builder.Services.AddSingleton<PublishLimits>();
