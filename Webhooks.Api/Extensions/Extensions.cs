@@ -61,6 +61,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddSingleton<EventPublisher>();
         builder.Services.AddSingleton<EventWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventWriter>());
         builder.Services.AddSingleton<EventDataSchemas>();
         builder.Services.AddProblemDetails();
         builder.Services.AddFastEndpoints();

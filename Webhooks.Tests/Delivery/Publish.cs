@@ -12,7 +12,7 @@ namespace Webhooks.Tests.Delivery;
 /// <summary>
 /// Publishing for tests about what comes after it: events go through the Api's own publish path (EventPublisher, the
 /// group-committed insert of NewDeliveries, then the schedule in Redis, which also wakes the Dispatcher), exactly as
-/// <c>POST /v1/events</c> sends them, without HTTP in between.
+/// <c>POST /v1/events</c> sends them, without HTTP in between; each returns once its deliveries are scheduled.
 /// </summary>
 internal static class Publish
 {
@@ -31,6 +31,7 @@ internal static class Publish
         using var json = JsonDocument.Parse(data);
         var published = (await publisher.PublishAsync(tenant.TenantId, [new EventToPublish(type, json.RootElement, null)],
             TestContext.Current.CancellationToken))[0];
+        await stack.PublishesScheduledAsync();
         var byWebhook = published.Deliveries.ToDictionary(d => d.WebhookId, d => d.Id);
         Assert.Equal(webhooks.Select(w => w.WebhookId).Order(), byWebhook.Keys.Order());
         return new PublishedEvent(published.Id, webhooks.Select(w => byWebhook[w.WebhookId]).ToList(), publishedAt);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
+using Webhooks.Api.Features.Events;
 using Webhooks.Core;
 using Webhooks.Core.Data;
 using Webhooks.Core.Queue;
@@ -77,9 +78,15 @@ public sealed class TestStack : IAsyncDisposable
     /// <summary>The stack's schedule, as both services see it.</summary>
     public DeliveryQueue Queue => ApiServices.GetRequiredService<DeliveryQueue>();
 
-    /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server.</summary>
+    /// <summary>Waits until the Api's publishes so far are in the Redis schedule: a publish answers once committed, and
+    /// its schedule follows.</summary>
+    public Task PublishesScheduledAsync() => ApiServices.GetRequiredService<EventWriter>().WhenScheduledAsync();
+
+    /// <summary>Deletes every Redis key of this stack (its whole schedule, both tiers), on every server, once the
+    /// publishes so far have been scheduled (so none lands after).</summary>
     public async Task ClearScheduleAsync()
     {
+        await PublishesScheduledAsync();
         foreach (var server in _redis!.GetServers().Where(s => !s.IsReplica))
             await foreach (var key in server.KeysAsync(pattern: Queue.Keys.Tag + "*")) await Redis.KeyDeleteAsync(key);
     }

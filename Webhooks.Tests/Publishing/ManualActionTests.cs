@@ -30,6 +30,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         using var client = _stack.CreateClient(tenant.OwnerApiKey);
         var id = Guid.Parse((string)(await PublishAsync(client, "sale.created", new { }))["deliveries"]![0]!["id"]!);
         await SetStateAsync(_stack, id, DeliveryStatus.Failed, 6);
+        await _stack.PublishesScheduledAsync();
         await _stack.Redis.KeyDeleteAsync(_stack.Queue.Keys.Due);
 
         var before = DateTimeOffset.UtcNow;
@@ -100,6 +101,7 @@ public sealed class ManualActionTests(InfrastructureFixture infrastructure) : IA
         await SetStateAsync(_stack, ids[1], DeliveryStatus.Failed, 6, createdAt: now.AddHours(-2));
         await SetStateAsync(_stack, ids[2], DeliveryStatus.Failed, 6, createdAt: now.AddHours(-1));
         await SetStateAsync(_stack, ids[3], DeliveryStatus.Success, 1, createdAt: now.AddHours(-1)); // not failed
+        await _stack.PublishesScheduledAsync();
         await _stack.Redis.KeyDeleteAsync(_stack.Queue.Keys.Due);
 
         var response = await client.PostAsJsonAsync($"/v1/webhooks/{hook.WebhookId}/recover", new { since = now.AddDays(-1) }, Ct);
