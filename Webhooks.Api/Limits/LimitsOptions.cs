@@ -20,8 +20,9 @@ public sealed class LimitsOptions
     public int DeliveriesPerRequest { get; set; } = 10_000;
 
     /// <summary>Events per second one tenant may publish, summed over every Api process (a token bucket in Redis that
-    /// holds a second's worth or one full batch of 1000, whichever is more). Default 1000, about half of what one Api
-    /// on two cores ingests in single publishes; 0 turns the limit off. Over it, 429 with Retry-After.</summary>
+    /// holds a second's worth or one full batch of 1000, whichever is more; see <see cref="PublishRateLimit"/> for the
+    /// spare tokens a process holds). Default 1000, about half of what one Api on two cores ingests in single publishes;
+    /// 0 turns the limit off. Over it, 429 with Retry-After.</summary>
     public int PublishPerSecondPerTenant { get; set; } = 1000;
 
     internal sealed class Validator : IValidateOptions<LimitsOptions>
