@@ -248,15 +248,9 @@ internal sealed partial class DeliveryLoop(
 
     private void OnWake(RedisChannel channel, RedisValue message)
     {
-        StartPrefetch(message);
-        // Last: a sleeping loop runs on from here, on this thread, up to its claim's round trip (WakeSignal).
         wake.Set();
-    }
-
-    /// <summary>A sleeping loop claims the deliveries the wake names at once: read them meanwhile. (One prefetch at a
-    /// time: a second wake before the claim is for deliveries that claim reads itself.)</summary>
-    private void StartPrefetch(RedisValue message)
-    {
+        // A sleeping loop claims these at once: read them meanwhile. (One prefetch at a time: a second wake before the
+        // claim is for deliveries that claim reads itself.)
         if (Volatile.Read(ref _idle) == 0 || Volatile.Read(ref _prefetch) is not null) return;
         var ids = WakeMessage.Ids(message);
         if (ids.Length == 0) return;

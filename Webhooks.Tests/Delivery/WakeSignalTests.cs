@@ -50,40 +50,4 @@ public sealed class WakeSignalTests
         wake.Set();
         await wake.WaitAsync(Long, time, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
     }
-
-    [Fact]
-    public void A_signal_runs_the_waiting_loop_on_at_once_on_the_signalling_thread()
-    {
-        var time = new FakeTimeProvider();
-        var wake = new WakeSignal();
-        int? resumedOn = null;
-        async Task LoopAsync()
-        {
-            await wake.WaitAsync(Long, time, TestContext.Current.CancellationToken);
-            resumedOn = Environment.CurrentManagedThreadId;
-        }
-        var loop = LoopAsync();
-        Assert.Null(resumedOn);
-
-        wake.Set();
-
-        // Not queued to the thread pool: the claim starts before the signaller (the wake's handler) returns.
-        Assert.Equal(Environment.CurrentManagedThreadId, resumedOn);
-        Assert.True(loop.IsCompletedSuccessfully);
-    }
-
-    [Fact]
-    public async Task A_wait_ends_with_the_stop()
-    {
-        var wake = new WakeSignal();
-        using var stop = new CancellationTokenSource();
-        var waiting = wake.WaitAsync(Long, new FakeTimeProvider(), stop.Token);
-
-        await stop.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
-        // A signal after it is kept for the next wait.
-        wake.Set();
-        await wake.WaitAsync(Long, new FakeTimeProvider(), TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-    }
 }
