@@ -123,8 +123,7 @@ internal sealed partial class DeliveryLoop(
         }
     }
 
-    /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
-    /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
+    /// <summary>The prefetched rows this claim may use (see <see cref="Prefetch"/>), counted by outcome.</summary>
     private async Task<Dictionary<Guid, DeliveryWork>> UsePrefetchAsync(Prefetch prefetch, IReadOnlyList<QueuedDelivery> claimed,
         long claimEndedAt)
     {
@@ -134,6 +133,8 @@ internal sealed partial class DeliveryLoop(
         return usable;
     }
 
+    /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
+    /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
     /// <param name="prefetched">Rows of claimed deliveries already read (<see cref="Prefetch"/>): only the others are read.</param>
     private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<QueuedDelivery> claimed,
         Dictionary<Guid, DeliveryWork>? prefetched, CancellationToken stoppingToken)
