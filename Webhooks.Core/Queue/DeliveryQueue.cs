@@ -19,8 +19,7 @@ namespace Webhooks.Core.Queue;
 ///   held           ZSET    score 0, byte-ordered 57-byte members: w{webhook id}{due ms, int64 BE}{delivery id}{tenant id}
 ///                          (held by the webhook's cap) or t{tenant id}{due ms BE}{delivery id}{webhook id} (the tenant's)
 ///   heldby         HASH    M → its line's kind (w or t) and due ms: where it is in held
-///   {webhooks}:wake        pub/sub channel; message = earliest due time (unix ms) just scheduled (or a slot granted),
-///                          then the ids of a small schedule's deliveries due now (WakeMessage)
+///   {webhooks}:wake        pub/sub channel; message = earliest due time (unix ms) just scheduled (or a slot granted)
 ///
 ///   schedule ─┬─ due within 2 min ──────ZADD─────▶ due ──claim (Lua, atomic)─────────▶ inflight ──▶ read ──▶ send ──ack──▶ (gone)
 ///             │                                  ▲ │ ▲ ▲ ▲   under both caps: takes a slot   │   (Postgres, only
@@ -155,13 +154,10 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     public async Task ScheduleAsync(IReadOnlyCollection<(QueuedDelivery Delivery, DateTimeOffset DueAt)> deliveries)
     {
         if (deliveries.Count == 0) return;
-        var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var nearUntil = nowMs + (long)NearHorizon.TotalMilliseconds;
+        var nearUntil = NearUntil();
         var near = new List<RedisValue>(deliveries.Count * 2);
         var later = new List<(QueuedDelivery, long)>();
         var earliest = long.MaxValue;
-        // The wake names a small schedule's deliveries due now, for an idle Dispatcher to read while it claims them.
-        var dueNow = deliveries.Count <= WakeMessage.MaxIds ? new List<Guid>(deliveries.Count) : null;
         foreach (var (delivery, dueAt) in deliveries)
         {
             var at = dueAt.ToUnixTimeMilliseconds();
@@ -173,7 +169,6 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             near.Add(at);
             near.Add(delivery.ToMember());
             earliest = Math.Min(earliest, at);
-            if (at <= nowMs) dueNow?.Add(delivery.Id);
         }
         // Every command goes out before any answer is awaited: one round trip on every publish.
         var writes = new List<Task>();
@@ -183,7 +178,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
             // per member), and other clients' commands are served between chunks.
             foreach (var chunk in near.Chunk(ScheduleChunk * 2))
                 writes.Add(Db.ScriptEvaluateAsync(AddDueUnlessScheduledLua, DueKeys, chunk));
-            writes.Add(Db.PublishAsync(keys.Wake, WakeMessage.Format(earliest, dueNow ?? [])));
+            writes.Add(Db.PublishAsync(keys.Wake, earliest));
         }
         if (later.Count > 0)
         {

@@ -7,7 +7,6 @@ using Webhooks.Core.Deliveries;
 using Webhooks.Core.Queue;
 using Npgsql;
 using Webhooks.Dispatcher.Sending;
-using Webhooks.Dispatcher.Telemetry;
 
 namespace Webhooks.Dispatcher.Claiming;
 
@@ -31,7 +30,6 @@ internal sealed partial class DeliveryLoop(
     DeliveryProcessor processor,
     WakeSignal wake,
     ClaimBackoff backoff,
-    DispatcherMetrics metrics,
     TimeProvider time,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryLoop> logger) : BackgroundService
@@ -48,14 +46,6 @@ internal sealed partial class DeliveryLoop(
     private readonly ConcurrentDictionary<Guid, Task> _running = new();
     private readonly CancellationTokenSource _abandon = new();
     private bool _subscribed;
-
-    /// <summary>1 while the loop sleeps between claims: only then does a wake start a <see cref="Prefetch"/>. A busy
-    /// loop's next claim comes anyway, and with several Dispatchers every one gets the wake, so the reads that no claim
-    /// uses stay with the idle ones.</summary>
-    private int _idle;
-
-    /// <summary>The read started by the latest wake that named deliveries, until the next claim takes it.</summary>
-    private Prefetch? _prefetch;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -92,19 +82,8 @@ internal sealed partial class DeliveryLoop(
             // An idle loop looks at least once a second: a claim of nothing is not worth a span in the dashboard.
             if (claim.Deliveries.Count == 0 && span is not null) span.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }
-        var claimEndedAt = time.GetTimestamp();
         var claimed = claim.Deliveries;
-        var prefetch = Interlocked.Exchange(ref _prefetch, null);
-        if (claimed.Count > 0)
-        {
-            var prefetched = prefetch is null ? null : await UsePrefetchAsync(prefetch, claimed, claimEndedAt);
-            Start(claimed, await ReadAsync(claimed, prefetched, stoppingToken), claimedAt + options.Value.Lease, stoppingToken);
-        }
-        else if (prefetch is not null)
-        {
-            metrics.Prefetched(0, 0, prefetch.Ids.Length);
-            _ = prefetch.DiscardAsync();
-        }
+        if (claimed.Count > 0) Start(claimed, await ReadAsync(claimed, stoppingToken), claimedAt + options.Value.Lease, stoppingToken);
         // More may be due right now. (A claim that set aside its share of a capped backlog leaves the rest due, and the
         // next due time is then now.)
         if (claimed.Count == free) return;
@@ -112,44 +91,18 @@ internal sealed partial class DeliveryLoop(
         // As the claim saw it: a publish, a grant or a delivery finished here since then sets the wake signal, so nothing
         // due is slept through.
         var sleep = claim.NextDueAt is { } dueAt ? dueAt - ClaimAhead - time.GetUtcNow() : MaxSleep;
-        Volatile.Write(ref _idle, 1);
-        try
-        {
-            await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
-        }
-        finally
-        {
-            Volatile.Write(ref _idle, 0);
-        }
-    }
-
-    /// <summary>The prefetched rows this claim may use (see <see cref="Prefetch"/>), counted by outcome.</summary>
-    private async Task<Dictionary<Guid, DeliveryWork>> UsePrefetchAsync(Prefetch prefetch, IReadOnlyList<QueuedDelivery> claimed,
-        long claimEndedAt)
-    {
-        var usable = await prefetch.UsableAsync(claimed, claimEndedAt);
-        var inClaim = prefetch.Ids.Count(id => claimed.Any(d => d.Id == id));
-        metrics.Prefetched(usable.Count, inClaim - usable.Count, prefetch.Ids.Length - inClaim);
-        return usable;
+        await wake.WaitAsync(sleep < MaxSleep ? sleep : MaxSleep, time, stoppingToken);
     }
 
     /// <summary>The claimed deliveries as Postgres has them. If the read fails they stay in flight until their lease
     /// expires (the reaper returns them); at shutdown they are handed back at once.</summary>
-    /// <param name="prefetched">Rows of claimed deliveries already read (<see cref="Prefetch"/>): only the others are read.</param>
-    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<QueuedDelivery> claimed,
-        Dictionary<Guid, DeliveryWork>? prefetched, CancellationToken stoppingToken)
+    private async Task<Dictionary<Guid, DeliveryWork>> ReadAsync(IReadOnlyList<QueuedDelivery> claimed, CancellationToken stoppingToken)
     {
-        var ids = prefetched is { Count: > 0 } ? claimed.Where(d => !prefetched.ContainsKey(d.Id)).Select(d => d.Id).ToArray()
-            : claimed.Select(d => d.Id).ToArray();
-        if (ids.Length == 0) return prefetched!;
         using var activity = DispatcherTelemetry.ActivitySource.StartActivity("read deliveries");
         try
         {
             await using var connection = await database.OpenConnectionAsync(stoppingToken);
-            var works = await ClaimedDeliveries.ReadAsync(connection, ids, stoppingToken);
-            if (prefetched is not null)
-                foreach (var (id, work) in prefetched) works[id] = work;
-            return works;
+            return await ClaimedDeliveries.ReadAsync(connection, claimed.Select(d => d.Id).ToArray(), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -208,7 +161,7 @@ internal sealed partial class DeliveryLoop(
         await running;
         try
         {
-            Start([delivery], await ReadAsync([delivery], null, stoppingToken), leaseUntil, stoppingToken);
+            Start([delivery], await ReadAsync([delivery], stoppingToken), leaseUntil, stoppingToken);
         }
         catch (Exception)
         {
@@ -247,17 +200,7 @@ internal sealed partial class DeliveryLoop(
         }
     }
 
-    private void OnWake(RedisChannel channel, RedisValue message)
-    {
-        wake.Set();
-        // A sleeping loop claims these at once: read them meanwhile. (One prefetch at a time: a second wake before the
-        // claim is for deliveries that claim reads itself.)
-        if (Volatile.Read(ref _idle) == 0 || Volatile.Read(ref _prefetch) is not null) return;
-        var ids = WakeMessage.Ids(message);
-        if (ids.Length == 0) return;
-        var prefetch = Prefetch.Start(database, ids, time);
-        if (Interlocked.CompareExchange(ref _prefetch, prefetch, null) is not null) _ = prefetch.DiscardAsync();
-    }
+    private void OnWake(RedisChannel channel, RedisValue message) => wake.Set();
 
     public override void Dispose()
     {

@@ -14,7 +14,6 @@ internal sealed class DispatcherMetrics
     private readonly Counter<long> _alerts;
     private readonly Counter<long> _disabled;
     private readonly Counter<long> _undecryptable;
-    private readonly Counter<long> _prefetched;
     private readonly FailureRateWindow _failureRate;
     private long _inFlight;
     private long _dueCount;
@@ -33,10 +32,6 @@ internal sealed class DispatcherMetrics
         _undecryptable = meter.CreateCounter<long>("webhooks.secrets.undecryptable", "{delivery}",
             "Deliveries put off because this Dispatcher cannot decrypt their webhook's signing secret (a missing or wrong " +
             "key in Webhooks:Secrets:EncryptionKeys), by the key id the secret names. Not attempts: nothing is counted against the webhook.");
-        _prefetched = meter.CreateCounter<long>("webhooks.delivery.prefetched", "{delivery}",
-            "Deliveries read from Postgres as their wake arrived, while this Dispatcher claimed them, by outcome: used (claimed " +
-            "here and sent from that read), reread (claimed here but read again after the claim: no longer as published, or " +
-            "the read too old), unclaimed (not claimed here: another Dispatcher's, or not due yet; the read was wasted).");
         meter.CreateObservableGauge("webhooks.delivery.failure_rate", () => _failureRate.Ratio(), "1",
             "Share of delivery attempts that failed over the last five minutes (0 when there were none).");
         _duration = meter.CreateHistogram<double>("webhooks.delivery.duration", "ms", "Duration of one delivery attempt (the HTTP POST).");
@@ -70,13 +65,6 @@ internal sealed class DispatcherMetrics
     }
 
     public void SecretUndecryptable(string keyId) => _undecryptable.Add(1, new KeyValuePair<string, object?>(MetricTags.KeyId, keyId));
-
-    public void Prefetched(int used, int reread, int unclaimed)
-    {
-        if (used > 0) _prefetched.Add(used, new KeyValuePair<string, object?>(MetricTags.Outcome, "used"));
-        if (reread > 0) _prefetched.Add(reread, new KeyValuePair<string, object?>(MetricTags.Outcome, "reread"));
-        if (unclaimed > 0) _prefetched.Add(unclaimed, new KeyValuePair<string, object?>(MetricTags.Outcome, "unclaimed"));
-    }
 
     public void DeliveryStarted() => Interlocked.Increment(ref _inFlight);
 

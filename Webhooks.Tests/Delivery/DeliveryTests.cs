@@ -149,41 +149,6 @@ public abstract class DeliveryTests(InfrastructureFixture infrastructure, RedisB
     }
 
     [Fact]
-    public async Task A_delivery_published_to_an_idle_Dispatcher_is_sent_once_from_the_read_its_wake_started()
-    {
-        await using var receiver = await TestReceiver.StartAsync();
-        await using var stack = await TestStack.StartAsync(infrastructure, Publish.FastSettings(), TestOutputLogger.Services(), redis: backend);
-        var meters = stack.DispatcherServices.GetRequiredService<IMeterFactory>();
-        using var prefetched = new MetricCollector<long>(meters, DispatcherTelemetry.Name, "webhooks.delivery.prefetched");
-        var tenant = await Seed.TenantAsync(stack);
-        var webhook = await Seed.WebhookAsync(stack, tenant, receiver.Url("/hooks/a"), ["sale.created"]);
-
-        // One publish at a time, each to a Dispatcher asleep since the last delivery ended; until one has been sent from
-        // its prefetch (the first, unless its wake came before the Dispatcher had subscribed or while it was awake).
-        var published = new List<Guid>();
-        long Used() => prefetched.GetMeasurementSnapshot().Where(m => (string?)m.Tags["outcome"] == "used").Sum(m => m.Value);
-        while (Used() == 0 && published.Count < 5)
-        {
-            published.Add((await Publish.EventAsync(stack, tenant, webhook)).DeliveryId);
-            await Publish.AllFinalAsync(stack, published);
-        }
-
-        Assert.Equal(1, Used());
-        foreach (var id in published)
-        {
-            var delivery = await Publish.DeliveryAsync(stack, id);
-            Assert.Equal((DeliveryStatus.Success, 1), (delivery.Status, delivery.AttemptCount));
-            Assert.Single(await Publish.AttemptsAsync(stack, id));
-        }
-        // Nothing left in the schedule to send again, and each was sent once.
-        var queue = stack.DispatcherServices.GetRequiredService<Core.Queue.DeliveryQueue>();
-        await Eventually.True(async () => (await queue.SampleDueAsync(DateTimeOffset.UtcNow)).DueNow == 0
-            && (await queue.InFlightAsync(published.Select(id => new Core.Queue.QueuedDelivery(id, webhook.WebhookId, tenant.TenantId)).ToList())).Count == 0,
-            "the schedule to be empty");
-        Assert.Equal(published.Order(), receiver.ReceivedAt("/hooks/a").Select(r => Guid.Parse(r.Headers[WebhookHeaders.Delivery])).Order());
-    }
-
-    [Fact]
     public async Task Attempts_are_counted_and_timed_by_outcome_and_the_queue_gauges_report()
     {
         await using var receiver = await TestReceiver.StartAsync();

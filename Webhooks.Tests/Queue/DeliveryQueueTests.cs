@@ -222,24 +222,6 @@ public abstract class DeliveryQueueTests(InfrastructureFixture infrastructure, R
     }
 
     [Fact]
-    public async Task The_wake_names_the_deliveries_of_a_small_schedule_that_are_due_now_and_none_of_a_big_fan_out()
-    {
-        var wakes = await _redis!.GetSubscriber().SubscribeAsync(_keys.Wake);
-        var (dueNow, alsoDueNow, inAMinute, inAnHour) = (NewDelivery(), NewDelivery(), NewDelivery(), NewDelivery());
-
-        await _queue.ScheduleAsync([(dueNow, Now - TimeSpan.FromMilliseconds(3)), (alsoDueNow, Now), (inAMinute, Now + TimeSpan.FromMinutes(1)),
-            (inAnHour, Now + TimeSpan.FromHours(1))]);
-        var message = (await wakes.ReadAsync(TestContext.Current.CancellationToken)).Message;
-        Assert.Equal((Now - TimeSpan.FromMilliseconds(3)).ToUnixTimeMilliseconds(), long.Parse(((string)message!).Split(' ')[0]));
-        Assert.Equal([dueNow.Id, alsoDueNow.Id], WakeMessage.Ids(message));
-
-        await _queue.ScheduleAsync(Enumerable.Range(0, WakeMessage.MaxIds + 1).Select(_ => (NewDelivery(), Now)).ToList());
-        message = (await wakes.ReadAsync(TestContext.Current.CancellationToken)).Message;
-        Assert.Equal(Now.ToUnixTimeMilliseconds(), (long)message);
-        await wakes.UnsubscribeAsync();
-    }
-
-    [Fact]
     public async Task A_claim_answers_when_the_next_claim_is_due_as_the_schedule_has_it()
     {
         var (now, soon, inAnHour) = (NewDelivery(), NewDelivery(), NewDelivery());

@@ -31,9 +31,6 @@ internal sealed record BenchOptions
 
     /// <summary>The latency scenario's rates, each run in turn (issue 17: low load is where most deployments live).</summary>
     public IReadOnlyList<int> LatencyRates { get; init; } = [20, 100, 500];
-    /// <summary>Dispatchers running during the latency scenario: the AppHost's and extra ones (<c>ExtraDispatcher</c>),
-    /// which every wake reaches too: what their unused prefetches cost shows in the CPU per event.</summary>
-    public int LatencyDispatchers { get; init; } = 1;
     /// <summary>How long each rate publishes; null: <see cref="DefaultLatencyDuration"/>.</summary>
     public TimeSpan? LatencyDuration { get; init; }
 
@@ -117,13 +114,12 @@ internal sealed record BenchOptions
         Usage: ./bench.sh [--quick] [--only raw,scale,latency,retry,dispatch,ingest-single,ingest-batch,fairness,dispatchers,retention]
                           [--caps off|W/T]
                           [--ingest-concurrency N] [--ingest-fanout N] [--ingest-seconds N] [--batch-size N]
-                          [--dispatch-events N] [--latency-rates N,N] [--latency-seconds N] [--latency-dispatchers N] [--breakdown] [--retry-events N] [--scale-scheduled N]
+                          [--dispatch-events N] [--latency-rates N,N] [--latency-seconds N] [--breakdown] [--retry-events N] [--scale-scheduled N]
           --quick   every scenario briefly (smoke run, < 2 min); figures are indicative only
           --only    run only the named scenarios, in the standard order
           --ingest-seconds  how long each ingest scenario publishes (default 20): longer leaves time to attach a profiler
           --latency-rates   the latency scenario's rates, events/s (default 20,100,500; with --breakdown 20,500)
           --latency-seconds how long the latency scenario publishes at each rate (default 30 at 20/s, else 20)
-          --latency-dispatchers  Dispatchers running during the latency scenario (default 1)
           --breakdown       the services export spans to the bench, which prints the latency breakdown (with --only latency)
           --retry-events    how many events the retry scenario publishes, at 100/s (default 1500)
           --caps off        run the app with in-flight caps so high they never bind (fairness "before" figures)
@@ -165,7 +161,6 @@ internal sealed record BenchOptions
                     ratesGiven = true;
                     break;
                 case "--retry-events" when Positive(value, out var n): options = options with { RetryEvents = n }; break;
-                case "--latency-dispatchers" when Positive(value, out var n) && n <= 3: options = options with { LatencyDispatchers = n }; break;
                 case "--latency-seconds" when Positive(value, out var n): options = options with { LatencyDuration = TimeSpan.FromSeconds(n) }; break;
                 case "--caps" when value is "on" or "off":
                     options = options with { Caps = value == "off" ? (CapsOffPerWebhook, CapsOffPerTenant) : null };

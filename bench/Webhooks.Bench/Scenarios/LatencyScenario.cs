@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Webhooks.Bench.Hosting;
 using Webhooks.Bench.Load;
 using Webhooks.Bench.Receiving;
 using Webhooks.Bench.Reporting;
@@ -25,20 +24,7 @@ internal sealed class LatencyScenario : IScenario
         var (tenant, inbox) = await context.TenantAsync("bench-latency", "/latency", 1, ct);
         using var client = context.ApiClient(tenant, MaxInFlight);
         var details = new Dictionary<string, object>();
-        var extras = new List<ExtraDispatcher>();
-        try
-        {
-            while (extras.Count + 1 < context.Options.LatencyDispatchers)
-            {
-                ProgressLine.Say(Name, $"starting Dispatcher {extras.Count + 2}");
-                extras.Add(await ExtraDispatcher.StartAsync(extras.Count + 2, ct));
-            }
-            foreach (var rate in context.Options.LatencyRates) details[$"{rate}/s"] = await RunRateAsync(context, client, inbox, rate, ct);
-        }
-        finally
-        {
-            foreach (var extra in extras) await extra.DisposeAsync();
-        }
+        foreach (var rate in context.Options.LatencyRates) details[$"{rate}/s"] = await RunRateAsync(context, client, inbox, rate, ct);
         context.Report.Details[Name] = details;
     }
 
@@ -66,7 +52,7 @@ internal sealed class LatencyScenario : IScenario
         var target = Target.At(rate);
 
         var raw = context.RawPaced is { } r ? $"HTTP round trip at 500/s: p50 {r.Latency.P50:0.0} / p99 {r.Latency.P99:0.0} ms" : "not measured (run `raw`)";
-        var traced = (o.Breakdown ? " — services exporting spans" : "") + (o.LatencyDispatchers > 1 ? $", {o.LatencyDispatchers} Dispatchers" : "");
+        var traced = o.Breakdown ? " — services exporting spans" : "";
         var delivered = arrivals.FromCall.Count > 0;
         context.Report.Add(new Figure(Name, $"End-to-end latency at {rate} events/s (publish call → received{traced})",
             delivered ? arrivals.FromCall + arrivals.MissingSuffix() : context.NoDeliveries(Name),

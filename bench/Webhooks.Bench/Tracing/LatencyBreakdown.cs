@@ -11,8 +11,7 @@ namespace Webhooks.Bench.Tracing;
 /// id: the Api's request span and its children, the delivery's <c>deliver</c> span and its children. Spans that serve
 /// many events carry links to them (the group writer's <c>write events</c> and <c>schedule deliveries</c>); the
 /// Dispatcher's claim (with the in-flight caps) and read serve a whole claim, one at a time, so a delivery's are the last
-/// ones to end before its <c>deliver</c> span starts; the read is a <c>prefetch deliveries</c> span when the wake started it
-/// before the claim (the two then overlap), a <c>read deliveries</c> after the claim otherwise. The client's call start and the receiver's arrival stamp close the chain; all are
+/// ones to end before its <c>deliver</c> span starts. The client's call start and the receiver's arrival stamp close the chain; all are
 /// read off the same machine clock.
 /// </summary>
 internal sealed class LatencyBreakdown
@@ -35,9 +34,8 @@ internal sealed class LatencyBreakdown
         (Step.Respond, false),
         (Step.RequestToClient, false),
         (Step.Wake, true),
-        (Step.ClaimRead, true),
-        (Step.Claim, false),
-        (Step.Read, false),
+        (Step.Claim, true),
+        (Step.Read, true),
         (Step.HandOff, true),
         (Step.OpenSecret, true),
         (Step.Sign, true),
@@ -64,9 +62,8 @@ internal sealed class LatencyBreakdown
         public const string Respond = "Api: send response";
         public const string RequestToClient = "Api: request span ends → client has the 202";
         public const string Wake = "Dispatcher: wake (schedule sent → claim starts)";
-        public const string ClaimRead = "Dispatcher: claim starts → claimed and read (overlapping when prefetched)";
         public const string Claim = "Dispatcher: claim (Redis, in-flight caps)";
-        public const string Read = "Dispatcher: read (Postgres; before or after the claim)";
+        public const string Read = "Dispatcher: read (Postgres)";
         public const string HandOff = "Dispatcher: hand-off to the delivery's task";
         public const string OpenSecret = "Dispatcher: open signing secret (decrypt)";
         public const string Sign = "Dispatcher: sign (body, HMAC)";
@@ -82,7 +79,6 @@ internal sealed class LatencyBreakdown
     private int _events;
     private int _complete;
     private int _spans;
-    private int _prefetched;
 
     /// <summary>Waits until the services have exported the run's spans (they batch for half a second), then breaks down
     /// every event that has its request span, its deliver span and an arrival.</summary>
@@ -106,7 +102,7 @@ internal sealed class LatencyBreakdown
         var linkedTo = spans.SelectMany(s => s.Links.Select(l => (l.SpanId, Span: s))).ToLookup(x => x.SpanId, x => x.Span);
         // The Dispatcher's per-claim steps, in time order: a delivery's are the latest to end before its deliver span starts.
         var claims = Ordered(spans, "claim deliveries");
-        var reads = spans.Where(s => s.Name is "read deliveries" or "prefetch deliveries").OrderBy(s => s.EndTicks).ToList();
+        var reads = Ordered(spans, "read deliveries");
         var arrivals = new Dictionary<Guid, long>();
         foreach (var a in inbox.Arrivals)
             if (!arrivals.TryGetValue(a.EventId, out var t) || a.Ticks < t) arrivals[a.EventId] = a.Ticks;
@@ -152,19 +148,12 @@ internal sealed class LatencyBreakdown
             if (respond is not null) step[Step.Respond] = respond.DurationMs;
             step[Step.RequestToClient] = Ms(request.EndTicks, e.CallStartedTicks + TimeSpan.FromMilliseconds(e.RoundTripMs).Ticks);
 
-            var claim = Latest(claims, deliver.StartTicks);
-            // This claim's read: the one after it, or a prefetch overlapping it.
-            var read = claim is null ? null : Latest(reads, deliver.StartTicks) is { } r && r.EndTicks >= claim.StartTicks ? r : null;
+            var read = Latest(reads, deliver.StartTicks);
+            var claim = read is null ? null : Latest(claims, read.StartTicks + 1);
             if (claim is not null && schedule is not null) step[Step.Wake] = Ms(schedule.StartTicks, claim.StartTicks);
             if (claim is not null) step[Step.Claim] = claim.DurationMs;
             if (read is not null) step[Step.Read] = read.DurationMs;
-            if (claim is not null && read is not null)
-            {
-                var ready = Math.Max(claim.EndTicks, read.EndTicks);
-                step[Step.ClaimRead] = Ms(claim.StartTicks, ready);
-                step[Step.HandOff] = Ms(ready, deliver.StartTicks);
-                if (read.Name == "prefetch deliveries") _prefetched++;
-            }
+            if (read is not null) step[Step.HandOff] = Ms(read.EndTicks, deliver.StartTicks);
             var secret = Child(deliver, "open signing secret");
             var sign = Child(deliver, "sign");
             var post = trace.FirstOrDefault(s => s.Kind == SpanKind.Client && s.ParentId == deliver.SpanId);
@@ -207,8 +196,7 @@ internal sealed class LatencyBreakdown
         md.AppendLine();
         md.AppendLine($"From the services' spans (`--breakdown`): {_complete:N0} of {_events:N0} events traced end to end ({_spans:N0} spans). "
             + $"Publish call → received: {Latency.Of(_endToEnd)}. Medians of steps do not add up to the median end to end; "
-            + "\"on the path\" marks the steps between the call's start and the arrival. "
-            + $"{_prefetched:N0} deliveries were read by a prefetch, started by their wake, while claimed.");
+            + "\"on the path\" marks the steps between the call's start and the arrival.");
         md.AppendLine();
         md.AppendLine("| step | on the path | p50 ms | p99 ms | n |");
         md.AppendLine("|---|---|---|---|---|");
