@@ -280,11 +280,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
     public async Task AckAsync(IReadOnlyCollection<QueuedDelivery> deliveries)
     {
         if (deliveries.Count == 0) return;
-        var args = new RedisValue[2 + deliveries.Count];
-        (args[0], args[1]) = (_caps.PerWebhook, _caps.PerTenant);
-        var i = 2;
-        foreach (var delivery in deliveries) args[i++] = delivery.ToMember();
-        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, args) > 0) await WakeAsync();
+        if ((long)await Db.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(deliveries)) > 0) await WakeAsync();
     }
 
     /// <summary>Moves a claimed delivery out of in-flight and back into the schedule at its next attempt time, in the
@@ -295,7 +291,7 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
         var at = dueAt.ToUnixTimeMilliseconds();
         // One transaction, so the delivery is never out of in-flight without being scheduled.
         var transaction = Db.CreateTransaction();
-        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs(delivery));
+        var release = transaction.ScriptEvaluateAsync(InFlightCaps.ReleaseLua, CapKeys, ReleaseArgs([delivery]));
         var writes = new List<Task> { release };
         if (at <= NearUntil())
             writes.Add(transaction.SortedSetAddAsync(keys.Due, delivery.ToMember(), at, SortedSetWhen.LessThan));
@@ -428,7 +424,15 @@ public sealed class DeliveryQueue(IConnectionMultiplexer redis, QueueKeys keys, 
 
     private RedisKey[] CapKeys => [keys.InFlight, keys.Due, keys.Busy, keys.Slots, keys.Held, keys.HeldBy];
 
-    private RedisValue[] ReleaseArgs(QueuedDelivery delivery) => [_caps.PerWebhook, _caps.PerTenant, delivery.ToMember()];
+    /// <summary><see cref="InFlightCaps.ReleaseLua"/>'s arguments: the caps, then each member leaving in-flight.</summary>
+    private RedisValue[] ReleaseArgs(IReadOnlyCollection<QueuedDelivery> deliveries)
+    {
+        var args = new RedisValue[2 + deliveries.Count];
+        (args[0], args[1]) = (_caps.PerWebhook, _caps.PerTenant);
+        var i = 2;
+        foreach (var delivery in deliveries) args[i++] = delivery.ToMember();
+        return args;
+    }
 
     /// <summary>A held delivery got a slot and is due again: any Dispatcher may claim it (the releasing one would, at
     /// its next claim, but it may be busy).</summary>
